@@ -1,0 +1,77 @@
+"""The message bus: commands go to exactly one handler, events to any number. Handlers are plain
+functions whose keyword parameters are filled by name from the dependencies given to
+:func:`build_bus` (``uow``, ``clock``, ``ids``, ``hasher``, ``licences``, …)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from esign_core.model.base import Event
+from esign_core.ports import UnitOfWork
+from esign_core.services import auth, licensing, orgs, settings, setup
+from esign_core.services import commands as c
+
+log = logging.getLogger(__name__)
+
+COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
+    c.InitializePlatform: setup.initialize_platform,
+    c.LoginAdmin: auth.login_admin,
+    c.InstallLicence: licensing.install_licence,
+    c.AddInternalEnterprise: orgs.add_internal_enterprise,
+    c.AddExternalEnterprise: orgs.add_external_enterprise,
+    c.ChangeSettings: settings.change_settings,
+}
+
+EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}
+
+
+def _inject(handler: Callable[..., Any], deps: Mapping[str, Any]) -> Callable[[Any], Any]:
+    params = list(inspect.signature(handler).parameters)[1:]
+    missing = [p for p in params if p not in deps]
+    if missing:
+        raise TypeError(f"{handler.__qualname__} needs dependencies not given to the bus: {missing}")
+    kwargs = {p: deps[p] for p in params}
+    return lambda message: handler(message, **kwargs)
+
+
+class MessageBus:
+    def __init__(self, *, uow: UnitOfWork, command_handlers: Mapping[type, Callable[[Any], Any]],
+                 event_handlers: Mapping[type, list[Callable[[Any], Any]]]) -> None:
+        self.uow = uow
+        self._commands = command_handlers
+        self._events = event_handlers
+
+    def handle(self, command: c.Command) -> Any:
+        """Run the command's handler, then every handler of the events it caused. Errors of the
+        command propagate; errors of event handlers are logged and do not undo the command."""
+        handler = self._commands.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        try:
+            result = handler(command)
+        finally:
+            queue = self.uow.collect_new_events()
+            self._dispatch(queue)
+        return result
+
+    def _dispatch(self, queue: list[Event]) -> None:
+        while queue:
+            event = queue.pop(0)
+            for h in self._events.get(type(event), []):
+                try:
+                    h(event)
+                except Exception:
+                    log.exception("event handler failed for %s", type(event).__name__)
+                queue.extend(self.uow.collect_new_events())
+
+
+def build_bus(**deps: Any) -> MessageBus:
+    """Wire every handler with its dependencies (``uow`` is required)."""
+    return MessageBus(
+        uow=deps["uow"],
+        command_handlers={t: _inject(h, deps) for t, h in COMMAND_HANDLERS.items()},
+        event_handlers={t: [_inject(h, deps) for h in hs] for t, hs in EVENT_HANDLERS.items()},
+    )

@@ -1,0 +1,306 @@
+"""Every console setting of the manual as a validated value object with the manual's defaults.
+
+Each section is frozen; change one with :func:`attrs.evolve` (which re-validates) or
+:meth:`Section.from_dict`, which refuses unknown keys.  Sections are stored as a whole, keyed
+by ``SECTION``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+
+from esign_core.errors import InvalidValue
+
+S = TypeVar("S", bound="Section")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+
+
+def _in_range(lo: int, hi: int):  # type: ignore[no-untyped-def]
+    def check(inst: object, attribute: attrs.Attribute, value: int) -> None:  # type: ignore[type-arg]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise InvalidValue(attribute.name, f"{attribute.name} must be a whole number from {lo} to {hi}")
+
+    return check
+
+
+def _text(max_len: int, *, required: bool = True):  # type: ignore[no-untyped-def]
+    def check(inst: object, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_len:
+            raise InvalidValue(attribute.name, f"{attribute.name} must be text of 1 to {max_len} characters")
+
+    return check
+
+
+def _bool(inst: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, bool):
+        raise InvalidValue(attribute.name, f"{attribute.name} must be true or false")
+
+
+def _url_or_empty(inst: object, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+    if value and not _URL.match(value):
+        raise InvalidValue(attribute.name, f"{attribute.name} must be an http(s) address")
+
+
+def _enum(cls: type[enum.Enum]):  # type: ignore[no-untyped-def]
+    def convert(value: Any) -> enum.Enum:
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in cls)
+            raise InvalidValue(cls.__name__, f"{value!r} is not one of: {allowed}") from None
+
+    return convert
+
+
+@attrs.frozen
+class Section:
+    SECTION: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self, value_serializer=lambda _i, _a, v: v.value if isinstance(v, enum.Enum) else v)
+
+    @classmethod
+    def from_dict(cls: type[S], data: dict[str, Any]) -> S:
+        """Build from stored or submitted data; unknown keys are refused, missing ones default."""
+        names = {a.name for a in attrs.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise InvalidValue(sorted(unknown)[0], f"unknown setting(s) in {cls.SECTION}: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def evolve(self: S, **changes: Any) -> S:
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+class SignerVerification(enum.Enum):
+    DEFAULT = "DEFAULT"  # signing password or SMS code
+    SMS_ONLY = "SMS_ONLY"
+    NONE = "NONE"
+
+
+class VoidPolicy(enum.Enum):
+    OPERATOR_CHOOSES = "OPERATOR_CHOOSES"
+    KEEP_ORIGINAL = "KEEP_ORIGINAL"
+    DESTROY_ORIGINAL = "DESTROY_ORIGINAL"
+
+
+@attrs.frozen
+class SigningSettings(Section):
+    """文件签署设置 (manual 三.1.2)."""
+
+    SECTION: ClassVar[str] = "signing"
+    validity_days: int = attrs.field(default=30, validator=_in_range(1, 3650))
+    signer_verification: SignerVerification = attrs.field(default=SignerVerification.DEFAULT,
+                                                          converter=_enum(SignerVerification))
+    require_read_confirmation: bool = attrs.field(default=True, validator=_bool)
+    internal_real_name_required: bool = attrs.field(default=False, validator=_bool)
+    allow_unfinished_download: bool = attrs.field(default=False, validator=_bool)
+    allow_custom_seals: bool = attrs.field(default=True, validator=_bool)
+    void_policy: VoidPolicy = attrs.field(default=VoidPolicy.OPERATOR_CHOOSES, converter=_enum(VoidPolicy))
+    expiry_reminder_enabled: bool = attrs.field(default=False, validator=_bool)
+    expiry_reminder_days: int = attrs.field(default=3, validator=_in_range(1, 365))
+
+
+class EvidenceMode(enum.Enum):
+    PLATFORM = "PLATFORM"
+    PLATFORM_AND_NOTARY = "PLATFORM_AND_NOTARY"
+
+
+@attrs.frozen
+class EvidenceSettings(Section):
+    """电子签约文件存证方式 (三.1.3): our own evidence is always on; notary is optional."""
+
+    SECTION: ClassVar[str] = "evidence"
+    notary_enabled: bool = attrs.field(default=False, validator=_bool)
+
+
+@attrs.frozen
+class PhysicalSealSettings(Section):
+    """物理用印设置 (三.1.4): photos must cover every use before a new application."""
+
+    SECTION: ClassVar[str] = "physical_seal"
+    photos_must_cover_uses: bool = attrs.field(default=False, validator=_bool)
+
+
+@attrs.frozen
+class AppSettings(Section):
+    """APP设置 (三.1.5)."""
+
+    SECTION: ClassVar[str] = "app"
+    show_download_entry: bool = attrs.field(default=True, validator=_bool)
+    single_device_login: bool = attrs.field(default=False, validator=_bool)
+    ios_url: str = attrs.field(default="", validator=_url_or_empty)
+    android_url: str = attrs.field(default="", validator=_url_or_empty)
+
+
+class PasswordStrength(enum.Enum):
+    NORMAL = "NORMAL"
+    STRONG = "STRONG"
+    VERY_STRONG = "VERY_STRONG"
+
+
+@attrs.frozen
+class PasswordPolicy(Section):
+    """密码安全设置 (一.4, 三.1.6)."""
+
+    SECTION: ClassVar[str] = "password"
+    strength: PasswordStrength = attrs.field(default=PasswordStrength.NORMAL, converter=_enum(PasswordStrength))
+    rotation_enabled: bool = attrs.field(default=False, validator=_bool)
+    rotation_days: int = attrs.field(default=90, validator=_in_range(7, 3650))
+
+    def check(self, password: str, *, field: str = "password") -> None:
+        """Raise :class:`InvalidValue` naming what the password lacks for this strength.
+
+        NORMAL: at least 8 characters with letters and digits.
+        STRONG: at least 10, with lower case, upper case and digits.
+        VERY_STRONG: at least 12, with lower case, upper case, digits and a symbol.
+        """
+        need = {PasswordStrength.NORMAL: 8, PasswordStrength.STRONG: 10, PasswordStrength.VERY_STRONG: 12}[self.strength]
+        problems = []
+        if len(password) < need:
+            problems.append(f"at least {need} characters")
+        if len(password) > 128:
+            problems.append("at most 128 characters")
+        has_lower = any(c.islower() for c in password)
+        has_upper = any(c.isupper() for c in password)
+        has_digit = any(c.isdigit() for c in password)
+        has_symbol = any(not c.isalnum() for c in password)
+        if self.strength is PasswordStrength.NORMAL:
+            if not (has_lower or has_upper):
+                problems.append("a letter")
+        else:
+            if not has_lower:
+                problems.append("a lower-case letter")
+            if not has_upper:
+                problems.append("an upper-case letter")
+        if not has_digit:
+            problems.append("a digit")
+        if self.strength is PasswordStrength.VERY_STRONG and not has_symbol:
+            problems.append("a symbol")
+        if problems:
+            raise InvalidValue(field, f"password too weak for strength {self.strength.value}: needs "
+                               + ", ".join(problems))
+
+
+class DepartedPolicy(enum.Enum):
+    AUTO_FREEZE = "AUTO_FREEZE"
+    NO_FREEZE = "NO_FREEZE"
+    FREEZE_IF_NO_FILES = "FREEZE_IF_NO_FILES"
+
+
+@attrs.frozen
+class LoginSettings(Section):
+    """其他设置 (三.1.7)."""
+
+    SECTION: ClassVar[str] = "login"
+    mfa_required: bool = attrs.field(default=False, validator=_bool)
+    departed_policy: DepartedPolicy = attrs.field(default=DepartedPolicy.AUTO_FREEZE, converter=_enum(DepartedPolicy))
+
+
+class PrintMode(enum.Enum):
+    BROWSER = "BROWSER"
+    CLIENT = "CLIENT"
+    REMOTE = "REMOTE"
+
+
+@attrs.frozen
+class PrintSettings(Section):
+    """打印设置 (三.3)."""
+
+    SECTION: ClassVar[str] = "print"
+    mode: PrintMode = attrs.field(default=PrintMode.BROWSER, converter=_enum(PrintMode))
+
+
+@attrs.frozen
+class DisplaySettings(Section):
+    """系统显示设置 and theme (一.3)."""
+
+    SECTION: ClassVar[str] = "display"
+    console_name: str = attrs.field(default="电子合同管理控制台", validator=_text(30))
+    platform_name: str = attrs.field(default="电子签约平台", validator=_text(30))
+    english_abbr: str = attrs.field(default="ESIGN", validator=_text(20))
+    short_name: str = attrs.field(default="电子签约", validator=_text(20))
+    screenshot_watermark: bool = attrs.field(default=True, validator=_bool)
+    theme_color: str = attrs.field(default="#1677FF")
+    login_background: str = attrs.field(default="builtin-1", validator=_text(100))
+
+    @theme_color.validator
+    def _check_color(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if not isinstance(value, str) or not _COLOR.match(value):
+            raise InvalidValue("theme_color", "theme colour must look like #1677FF")
+
+
+@attrs.frozen
+class SystemParameters(Section):
+    """系统参数设置 (一.2.2): the external address prefixes every signing link."""
+
+    SECTION: ClassVar[str] = "system"
+    external_address: str = attrs.field(default="http://127.0.0.1:9181", validator=_url_or_empty)
+    use_external_api: bool = attrs.field(default=True, validator=_bool)
+
+
+class ConversionService(enum.Enum):
+    BUILTIN = "BUILTIN"
+    OFFICE = "OFFICE"
+
+
+@attrs.frozen
+class ConversionSettings(Section):
+    """文档转换服务 (一.2.2 4): built-in by default."""
+
+    SECTION: ClassVar[str] = "conversion"
+    service: ConversionService = attrs.field(default=ConversionService.BUILTIN, converter=_enum(ConversionService))
+    office_path: str = attrs.field(default="", validator=_text(500, required=False))
+
+
+class SmsChannelMode(enum.Enum):
+    PLATFORM = "PLATFORM"
+    OWN = "OWN"
+
+
+@attrs.frozen
+class SmsSettings(Section):
+    """短信设置 (三.6.1): platform channel by default."""
+
+    SECTION: ClassVar[str] = "sms"
+    channel: SmsChannelMode = attrs.field(default=SmsChannelMode.PLATFORM, converter=_enum(SmsChannelMode))
+    provider: str = attrs.field(default="", validator=_text(50, required=False))
+
+
+@attrs.frozen
+class MailSettings(Section):
+    """邮件服务配置. The password is kept as a reference to an encrypted secret, never in clear."""
+
+    SECTION: ClassVar[str] = "mail"
+    sender: str = attrs.field(default="", validator=_text(254, required=False))
+    smtp_host: str = attrs.field(default="", validator=_text(255, required=False))
+    smtp_port: int = attrs.field(default=465, validator=_in_range(1, 65535))
+    tls: str = attrs.field(default="SSL")
+    username: str = attrs.field(default="", validator=_text(254, required=False))
+    password_secret_ref: str = attrs.field(default="", repr=False)
+
+    @tls.validator
+    def _check_tls(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if value not in ("NONE", "STARTTLS", "SSL"):
+            raise InvalidValue("tls", "tls must be NONE, STARTTLS or SSL")
+
+
+ALL_SECTIONS: tuple[type[Section], ...] = (
+    SigningSettings, EvidenceSettings, PhysicalSealSettings, AppSettings, PasswordPolicy, LoginSettings,
+    PrintSettings, DisplaySettings, SystemParameters, ConversionSettings, SmsSettings, MailSettings,
+)
+SECTIONS_BY_NAME: dict[str, type[Section]] = {s.SECTION: s for s in ALL_SECTIONS}
+
+
+def section_class(name: str) -> type[Section]:
+    try:
+        return SECTIONS_BY_NAME[name]
+    except KeyError:
+        raise InvalidValue("section", f"unknown settings section {name!r}; known: {', '.join(SECTIONS_BY_NAME)}") from None

@@ -1,0 +1,26 @@
+"""Ports: ``typing.Protocol`` classes named for the role an adapter plays."""
+
+from esign_core.ports.repositories import (
+    AdminAccountRepository,
+    CertificateRepository,
+    ContactRepository,
+    ContractRepository,
+    DocumentRepository,
+    InstallationRepository,
+    MemberRepository,
+    OrganizationRepository,
+    RoleRepository,
+    SealRepository,
+    SealTypeRepository,
+    SettingsRepository,
+    UserRepository,
+)
+from esign_core.ports.system import Clock, IdGenerator, LicenceVerifier, PasswordHasher, SecretBox
+from esign_core.ports.uow import UnitOfWork
+
+__all__ = [
+    "AdminAccountRepository", "CertificateRepository", "Clock", "ContactRepository", "ContractRepository",
+    "DocumentRepository", "IdGenerator", "InstallationRepository", "LicenceVerifier", "MemberRepository",
+    "OrganizationRepository", "PasswordHasher", "RoleRepository", "SealRepository", "SealTypeRepository",
+    "SecretBox", "SettingsRepository", "UnitOfWork", "UserRepository",
+]

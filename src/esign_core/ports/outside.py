@@ -1,0 +1,67 @@
+"""Ports to outside systems. Their adapters arrive with later work; each adapter translates
+vendor errors into :class:`~esign_core.errors.PortError` subclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from esign_core.values import BlobRef, ValidationReport
+
+
+class BlobStore(Protocol):
+    """Content-addressed, immutable file storage. Raises StorageError."""
+
+    name: str
+
+    def put(self, chunks: Iterable[bytes]) -> BlobRef: ...
+    def open(self, ref: BlobRef) -> Iterator[bytes]: ...
+    def delete(self, ref: BlobRef) -> None: ...
+    def exists(self, ref: BlobRef) -> bool: ...
+
+
+class PdfSigner(Protocol):
+    def sign(self, pdf: bytes, request: Any) -> bytes:
+        """Apply one incremental PAdES signature. Raises SigningError."""
+
+
+class SignatureValidator(Protocol):
+    def validate(self, pdf: bytes) -> ValidationReport: ...
+
+
+class CertificateAuthority(Protocol):
+    def issue_event_certificate(self, subject: Any) -> Any: ...
+    def revoke(self, serial: str, reason: str) -> None: ...
+
+
+class TimeStamper(Protocol):
+    def timestamp(self, digest: bytes) -> bytes:
+        """An RFC 3161 token over ``digest``. Raises SigningError when the TSA is unavailable."""
+
+
+class SmsChannel(Protocol):
+    def send(self, *, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str: ...
+
+
+class MailSender(Protocol):
+    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> None: ...
+
+
+class PushSender(Protocol):
+    def push(self, *, user_id: int, title: str, body: str) -> None: ...
+
+
+class OrgDirectory(Protocol):
+    def fetch(self) -> Any: ...
+
+
+class SealDevice(Protocol):
+    def unlock(self, count: int) -> None: ...
+
+
+class DocumentConverter(Protocol):
+    def to_pdf(self, data: bytes, *, filename: str) -> bytes: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, topic: str, payload: dict[str, Any], *, message_id: str) -> None: ...

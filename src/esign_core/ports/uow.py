@@ -1,0 +1,41 @@
+"""The unit of work: one transaction around one command."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from esign_core.model.base import Event
+from esign_core.ports import repositories as r
+
+
+class UnitOfWork(Protocol):
+    """Use as ``with uow: ... uow.commit()``. Leaving the block without commit rolls back, so an
+    error leaves nothing half-written. Commit raises ConcurrencyError when an aggregate was
+    changed by someone else since it was loaded."""
+
+    installation: r.InstallationRepository
+    organizations: r.OrganizationRepository
+    members: r.MemberRepository
+    users: r.UserRepository
+    contacts: r.ContactRepository
+    admins: r.AdminAccountRepository
+    roles: r.RoleRepository
+    seal_types: r.SealTypeRepository
+    seals: r.SealRepository
+    certificates: r.CertificateRepository
+    documents: r.DocumentRepository
+    contracts: r.ContractRepository
+    settings: r.SettingsRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def collect_new_events(self) -> list[Event]:
+        """Events recorded by the aggregates this unit of work saw, in order, emptied as taken."""

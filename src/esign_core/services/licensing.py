@@ -1,0 +1,43 @@
+"""Licence renewal and quota enforcement."""
+
+from __future__ import annotations
+
+from esign_core.errors import NotInitialized
+from esign_core.model.installation import Installation, QuotaKind
+from esign_core.model.org import OrgUnitKind, TenantType
+from esign_core.ports import Clock, LicenceVerifier, UnitOfWork
+from esign_core.services.commands import InstallLicence
+
+
+def require_installation(uow: UnitOfWork) -> Installation:
+    inst = uow.installation.find()
+    if inst is None:
+        raise NotInitialized("the platform is not initialised yet; run `esign init` or open the console wizard")
+    return inst
+
+
+def install_licence(cmd: InstallLicence, *, uow: UnitOfWork, licences: LicenceVerifier, clock: Clock) -> None:
+    """Replace the licence. Raises LicenceError (wrong key, other product, expired)."""
+    licence = licences.verify(cmd.licence_code)
+    with uow:
+        inst = require_installation(uow)
+        inst.replace_licence(licence, cmd.licence_code, at=clock.now())
+        uow.commit()
+
+
+def usage(uow: UnitOfWork) -> dict[QuotaKind, int]:
+    """What counts against each quota now (inside an open unit of work)."""
+    orgs = uow.organizations
+    return {
+        QuotaKind.INTERNAL_ENTERPRISES: orgs.count(TenantType.CORPORATE)
+        + orgs.count(TenantType.INNER_COMPANY, unit_kind=OrgUnitKind.CHILD),
+        QuotaKind.EXTERNAL_ENTERPRISES: orgs.count(TenantType.COMPANY),
+        QuotaKind.INTERNAL_USERS: uow.users.count(internal=True),
+        QuotaKind.EXTERNAL_USERS: uow.users.count(internal=False),
+    }
+
+
+def check_quota(uow: UnitOfWork, kind: QuotaKind, *, clock: Clock, adding: int = 1) -> None:
+    """Raise QuotaExceeded (or LicenceError when expired) before creating ``adding`` more."""
+    inst = require_installation(uow)
+    inst.check_quota(kind, usage(uow)[kind], adding, now=clock.now())

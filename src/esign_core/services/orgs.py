@@ -1,0 +1,70 @@
+"""Adding enterprises (manual 二.1.1), with licence quotas enforced."""
+
+from __future__ import annotations
+
+from esign_core.errors import AlreadyExists, DomainError
+from esign_core.model.installation import QuotaKind
+from esign_core.model.org import Member, MemberRole, Organization, OrgUnitKind, TenantType
+from esign_core.model.user import PersonalUser
+from esign_core.ports import Clock, IdGenerator, UnitOfWork
+from esign_core.services.commands import AddExternalEnterprise, AddInternalEnterprise
+from esign_core.services.licensing import check_quota
+from esign_core.values import Phone, Uscc
+
+
+def _admin_user(uow: UnitOfWork, *, name: str, mobile: Phone, internal: bool, clock: Clock,
+                ids: IdGenerator) -> PersonalUser:
+    user = uow.users.by_account(mobile.value)
+    if user is None:
+        check_quota(uow, QuotaKind.INTERNAL_USERS if internal else QuotaKind.EXTERNAL_USERS, clock=clock)
+        user = PersonalUser(id=ids.next_id(), name=name, mobile=mobile, internal=internal, created_at=clock.now())
+        uow.users.add(user)
+    return user
+
+
+def add_internal_enterprise(cmd: AddInternalEnterprise, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
+    """Add an internal enterprise (or a department) under ``parent_id`` with its initial admin.
+
+    Raises NotFoundError for an unknown parent, AlreadyExists for a duplicate name,
+    QuotaExceeded when the licence is used up, InvalidValue for a bad mobile or USCC."""
+    mobile = Phone(cmd.admin_mobile)
+    uscc = Uscc(cmd.uscc) if cmd.uscc else None
+    with uow:
+        parent = uow.organizations.get(cmd.parent_id)
+        if parent.tenant_type is TenantType.COMPANY:
+            raise DomainError("an external enterprise cannot have internal units", field="parent_id")
+        if uow.organizations.by_name(cmd.name.strip()) is not None:
+            raise AlreadyExists(f"an organization named {cmd.name.strip()!r} already exists", field="name")
+        kind = OrgUnitKind.SECTION if cmd.department else OrgUnitKind.CHILD
+        if kind is OrgUnitKind.CHILD:
+            check_quota(uow, QuotaKind.INTERNAL_ENTERPRISES, clock=clock)
+        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.INNER_COMPANY,
+                                  unit_kind=kind, parent_id=parent.id, uscc=uscc, at=clock.now())
+        user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=True, clock=clock, ids=ids)
+        member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=cmd.admin_name,
+                        roles=frozenset({MemberRole.SYSTEM}), joined_at=clock.now())
+        org.assign_admin(member.id)
+        uow.organizations.add(org)
+        uow.members.add(member)
+        uow.commit()
+        return org.id
+
+
+def add_external_enterprise(cmd: AddExternalEnterprise, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
+    """Add an external legal entity with its initial admin. Raises as add_internal_enterprise."""
+    mobile = Phone(cmd.admin_mobile)
+    uscc = Uscc(cmd.uscc) if cmd.uscc else None
+    with uow:
+        if uow.organizations.by_name(cmd.name.strip(), TenantType.COMPANY) is not None:
+            raise AlreadyExists(f"an external enterprise named {cmd.name.strip()!r} already exists", field="name")
+        check_quota(uow, QuotaKind.EXTERNAL_ENTERPRISES, clock=clock)
+        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.COMPANY,
+                                  unit_kind=OrgUnitKind.COMPANY, uscc=uscc, at=clock.now())
+        user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=False, clock=clock, ids=ids)
+        member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=cmd.admin_name,
+                        roles=frozenset({MemberRole.SYSTEM}), joined_at=clock.now())
+        org.assign_admin(member.id)
+        uow.organizations.add(org)
+        uow.members.add(member)
+        uow.commit()
+        return org.id

@@ -1,0 +1,17 @@
+"""In-memory fakes of every port, shipped so that integrators' tests can use them too."""
+
+from esign_core.testing.fakes import (
+    FakeLicenceVerifier,
+    FixedClock,
+    InMemoryDatabase,
+    InMemoryUnitOfWork,
+    PlainPasswordHasher,
+    SequentialIds,
+    XorSecretBox,
+    bootstrap_test_bus,
+)
+
+__all__ = [
+    "FakeLicenceVerifier", "FixedClock", "InMemoryDatabase", "InMemoryUnitOfWork", "PlainPasswordHasher",
+    "SequentialIds", "XorSecretBox", "bootstrap_test_bus",
+]

@@ -1,0 +1,350 @@
+"""In-memory fakes with the same transactional behaviour as the real adapters: reads return
+copies, nothing is visible until commit, and commit checks versions (optimistic locking)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from esign_core.bus import MessageBus, build_bus
+from esign_core.errors import AlreadyExists, ConcurrencyError, ConfigurationError, LicenceError, NotFoundError
+from esign_core.model.base import Aggregate, Event
+from esign_core.model.certificate import Certificate, CertificateKind
+from esign_core.model.contract import Contract, ContractStatus
+from esign_core.model.document import Document
+from esign_core.model.installation import INSTALLATION_ID, Installation, Licence, Quotas
+from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
+from esign_core.model.policy import Section
+from esign_core.model.seal import Seal, SealType
+from esign_core.model.user import AdminAccount, PersonalUser, Role
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class InMemoryDatabase:
+    """Committed state shared by every InMemoryUnitOfWork made on it."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[int, Aggregate]] = {}
+        self.settings: dict[str, Section] = {}
+
+    def table(self, name: str) -> dict[int, Aggregate]:
+        return self.tables.setdefault(name, {})
+
+
+class _Repo(Generic[A]):
+    def __init__(self, uow: InMemoryUnitOfWork, name: str) -> None:
+        self._uow = uow
+        self._name = name
+
+    @property
+    def _committed(self) -> dict[int, A]:
+        return self._uow.db.table(self._name)  # type: ignore[return-value]
+
+    def add(self, item: A) -> None:
+        self._uow.track(self._name, item, new=True)
+
+    def find(self, id: int) -> A | None:
+        staged = self._uow.staged(self._name, id)
+        if staged is not None:
+            return staged  # type: ignore[return-value]
+        row = self._committed.get(id)
+        if row is None:
+            return None
+        item = copy.deepcopy(row)
+        self._uow.track(self._name, item, new=False)
+        return item
+
+    def get(self, id: int) -> A:
+        item = self.find(id)
+        if item is None:
+            raise NotFoundError(f"{self._name} {id} not found", id=str(id))
+        return item
+
+    def _where(self, pred: Callable[[A], bool]) -> list[A]:
+        ids = {i for i, row in self._committed.items() if pred(row)}
+        ids |= {i for i, row in self._uow.staged_items(self._name) if pred(row)}  # type: ignore[arg-type]
+        return [self.get(i) for i in sorted(ids)]
+
+    def _first(self, pred: Callable[[A], bool]) -> A | None:
+        found = self._where(pred)
+        return found[0] if found else None
+
+
+class InMemoryInstallationRepository(_Repo[Installation]):
+    def find(self) -> Installation | None:  # type: ignore[override]
+        return super().find(INSTALLATION_ID)
+
+
+class InMemoryOrganizationRepository(_Repo[Organization]):
+    def platform(self) -> Organization | None:
+        return self._first(lambda o: o.tenant_type is TenantType.CORPORATE)
+
+    def children(self, parent_id: int) -> Sequence[Organization]:
+        return self._where(lambda o: o.parent_id == parent_id and not o.deleted)
+
+    def by_name(self, name: str, tenant_type: TenantType | None = None) -> Organization | None:
+        return self._first(lambda o: o.name == name and not o.deleted
+                           and (tenant_type is None or o.tenant_type is tenant_type))
+
+    def count(self, tenant_type: TenantType, *, unit_kind: OrgUnitKind | None = None) -> int:
+        return len(self._where(lambda o: o.tenant_type is tenant_type and not o.deleted
+                               and (unit_kind is None or o.unit_kind is unit_kind)))
+
+
+class InMemoryMemberRepository(_Repo[Member]):
+    def of_org(self, org_id: int) -> Sequence[Member]:
+        return self._where(lambda m: m.org_id == org_id)
+
+    def of_user(self, user_id: int) -> Sequence[Member]:
+        return self._where(lambda m: m.user_id == user_id)
+
+
+class InMemoryUserRepository(_Repo[PersonalUser]):
+    def by_account(self, account: str) -> PersonalUser | None:
+        return self._first(lambda u: account in (str(u.mobile or ""), str(u.email or "")))
+
+    def count(self, *, internal: bool) -> int:
+        return len(self._where(lambda u: u.internal is internal))
+
+
+class InMemoryContactRepository(_Repo[Contact]):
+    def list(self, kind: ContactKind) -> Sequence[Contact]:
+        return self._where(lambda c: c.kind is kind)
+
+
+class InMemoryAdminAccountRepository(_Repo[AdminAccount]):
+    def by_username(self, username: str) -> AdminAccount | None:
+        return self._first(lambda a: a.username == username)
+
+    def list(self) -> Sequence[AdminAccount]:
+        return self._where(lambda a: True)
+
+
+class InMemoryRoleRepository(_Repo[Role]):
+    def by_name(self, name: str) -> Role | None:
+        return self._first(lambda r: r.name == name)
+
+    def list(self) -> Sequence[Role]:
+        return self._where(lambda r: True)
+
+
+class InMemorySealTypeRepository(_Repo[SealType]):
+    def list(self) -> Sequence[SealType]:
+        return self._where(lambda t: True)
+
+    def by_name(self, name: str) -> SealType | None:
+        return self._first(lambda t: t.name == name)
+
+
+class InMemorySealRepository(_Repo[Seal]):
+    def of_owner(self, owner_id: int) -> Sequence[Seal]:
+        return self._where(lambda s: s.owner_id == owner_id)
+
+
+class InMemoryCertificateRepository(_Repo[Certificate]):
+    def by_serial(self, serial: str) -> Certificate | None:
+        return self._first(lambda c: c.serial == serial)
+
+    def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]:
+        return self._where(lambda c: (kind is None or c.kind is kind)
+                           and (subject_name is None or subject_name in c.subject_name))
+
+
+class InMemoryDocumentRepository(_Repo[Document]):
+    def of_contract(self, contract_id: int) -> Sequence[Document]:
+        return self._where(lambda d: d.contract_id == contract_id)
+
+
+class InMemoryContractRepository(_Repo[Contract]):
+    def by_biz_id(self, biz_id: str) -> Contract | None:
+        return self._first(lambda c: c.biz_id == biz_id)
+
+    def with_status(self, status: ContractStatus, *, limit: int = 100) -> Sequence[Contract]:
+        return self._where(lambda c: c.status is status)[:limit]
+
+
+class InMemorySettingsRepository:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, section: type[Any]) -> Any:
+        staged = self._uow.staged_settings.get(section.SECTION)
+        return staged or self._uow.db.settings.get(section.SECTION) or section()
+
+    def put(self, value: Section) -> None:
+        self._uow.staged_settings[value.SECTION] = value
+
+
+class InMemoryUnitOfWork:
+    """Fake UnitOfWork over an :class:`InMemoryDatabase`."""
+
+    def __init__(self, db: InMemoryDatabase | None = None) -> None:
+        self.db = db or InMemoryDatabase()
+        self.committed = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._seen: dict[tuple[str, int], tuple[Aggregate, bool]] = {}
+        self.staged_settings: dict[str, Section] = {}
+        self._events: list[Event] = []
+        self.installation = InMemoryInstallationRepository(self, "installation")
+        self.organizations = InMemoryOrganizationRepository(self, "organizations")
+        self.members = InMemoryMemberRepository(self, "members")
+        self.users = InMemoryUserRepository(self, "users")
+        self.contacts = InMemoryContactRepository(self, "contacts")
+        self.admins = InMemoryAdminAccountRepository(self, "admins")
+        self.roles = InMemoryRoleRepository(self, "roles")
+        self.seal_types = InMemorySealTypeRepository(self, "seal_types")
+        self.seals = InMemorySealRepository(self, "seals")
+        self.certificates = InMemoryCertificateRepository(self, "certificates")
+        self.documents = InMemoryDocumentRepository(self, "documents")
+        self.contracts = InMemoryContractRepository(self, "contracts")
+        self.settings = InMemorySettingsRepository(self)
+
+    # -- tracking -------------------------------------------------------------------------
+    def track(self, table: str, item: Aggregate, *, new: bool) -> None:
+        key = (table, item.id)
+        if new and (key in self._seen or item.id in self.db.table(table)):
+            raise AlreadyExists(f"{table} {item.id} already exists", id=str(item.id))
+        self._seen.setdefault(key, (item, new))
+
+    def staged(self, table: str, id: int) -> Aggregate | None:
+        hit = self._seen.get((table, id))
+        return hit[0] if hit else None
+
+    def staged_items(self, table: str) -> list[tuple[int, Aggregate]]:
+        return [(i, item) for (t, i), (item, _) in self._seen.items() if t == table]
+
+    # -- UnitOfWork ------------------------------------------------------------------------
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self._reset()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        for (table, id_), (item, new) in self._seen.items():
+            rows = self.db.table(table)
+            if new:
+                if id_ in rows:
+                    raise AlreadyExists(f"{table} {id_} already exists")
+            else:
+                stored = rows.get(id_)
+                if stored is None or stored.version != item.version:
+                    raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
+        for (table, id_), (item, _new) in self._seen.items():
+            self._events.extend(item.collect_events())
+            item.version += 1
+            self.db.table(table)[id_] = copy.deepcopy(item)
+        self.db.settings.update(self.staged_settings)
+        events = self._events
+        self._reset()
+        self._events = events
+        self.committed = True
+
+    def rollback(self) -> None:
+        events = self._events
+        self._reset()
+        self._events = events
+
+    def collect_new_events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+
+@attrs.define
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    current: datetime = attrs.field(factory=lambda: datetime(2026, 1, 1, 8, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class SequentialIds:
+    """Ids 1000001, 1000002, … — readable in test failures."""
+
+    def __init__(self, start: int = 1_000_001) -> None:
+        self._it = itertools.count(start)
+
+    def next_id(self) -> int:
+        return next(self._it)
+
+
+class PlainPasswordHasher:
+    """NOT for production: keeps passwords readable so tests stay fast."""
+
+    def hash(self, password: str) -> str:
+        return "plain$" + password
+
+    def verify(self, hashed: str, password: str) -> bool:
+        return secrets.compare_digest(hashed, "plain$" + password)
+
+
+class XorSecretBox:
+    """NOT encryption: a reversible stand-in for the real SecretBox that still checks purpose."""
+
+    def seal(self, plaintext: bytes, *, purpose: str) -> str:
+        return base64.b64encode(purpose.encode() + b"\0" + plaintext).decode()
+
+    def open(self, token: str, *, purpose: str) -> bytes:
+        p, _, data = base64.b64decode(token).partition(b"\0")
+        if p.decode() != purpose:
+            raise ConfigurationError("secret made for another purpose")
+        return data
+
+
+class FakeLicenceVerifier:
+    """Knows the codes it issued; every other code was 'signed by another key'."""
+
+    def __init__(self) -> None:
+        self._issued: dict[str, Licence] = {}
+
+    def issue(self, *, product_code: str, expires_at: datetime, quotas: Quotas | None = None,
+              licensee: str = "测试企业", issued_at: datetime | None = None) -> str:
+        code = "FAKE-" + secrets.token_hex(8)
+        self._issued[code] = Licence(licence_id=code, product_code=product_code, licensee=licensee,
+                                     issued_at=issued_at or expires_at - timedelta(days=365),
+                                     expires_at=expires_at, quotas=quotas or Quotas())
+        return code
+
+    def verify(self, code: str) -> Licence:
+        try:
+            return self._issued[code]
+        except KeyError:
+            raise LicenceError("licence code is not signed by the vendor key") from None
+
+
+@attrs.define
+class TestPlatform:
+    bus: MessageBus
+    uow: InMemoryUnitOfWork
+    clock: FixedClock
+    ids: SequentialIds
+    hasher: PlainPasswordHasher
+    licences: FakeLicenceVerifier
+
+    __test__ = False
+
+
+def bootstrap_test_bus() -> TestPlatform:
+    """A message bus wired entirely with fakes."""
+    uow, clock, ids = InMemoryUnitOfWork(), FixedClock(), SequentialIds()
+    hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
+    bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences)
+    return TestPlatform(bus, uow, clock, ids, hasher, licences)
