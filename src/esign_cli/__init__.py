@@ -1,0 +1,1 @@
+"""The ``esign`` command line."""

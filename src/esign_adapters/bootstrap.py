@@ -1,0 +1,154 @@
+"""Composition root: builds a :class:`Platform` (ports wired to adapters) from settings.
+
+The HTTP app, the CLI and embedding applications all go through this module; nothing else
+constructs adapters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from esign_core.bus import build_bus
+from esign_core.errors import ConfigurationError, DomainError, InvalidValue
+from esign_core.ports import Clock, IdGenerator, LicenceVerifier, PasswordHasher, SecretBox, UnitOfWork
+from esign_core.services import setup
+from esign_core.services.commands import Command, InitializePlatform
+from esign_adapters.licensing import Ed25519LicenceVerifier, product_code
+from esign_adapters.security import AesGcmSecretBox, Argon2PasswordHasher
+from esign_adapters.settings import Settings, write_atomic
+from esign_adapters.system import SnowflakeIds, SystemClock
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+OFFLINE_TOKEN_FILE = "token"
+LICENCE_IMAGE_FILE = "LICENSE.png"
+
+
+class Platform:
+    """Everything a use case needs, wired. Thread-safe: each :meth:`handle` gets its own unit of
+    work."""
+
+    def __init__(self, settings: Settings, *, uow_factory: Callable[[], UnitOfWork], clock: Clock,
+                 ids: IdGenerator, hasher: PasswordHasher, licences: LicenceVerifier,
+                 secrets: SecretBox, engine: Any = None) -> None:
+        self.settings = settings
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.ids = ids
+        self.hasher = hasher
+        self.licences = licences
+        self.secrets = secrets
+        self.engine = engine
+        self._initialized = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Platform:
+        from esign_adapters.db.engine import make_engine
+        from esign_adapters.db.uow import SqlUnitOfWork
+
+        settings = settings or Settings.load()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url)
+        return cls(
+            settings,
+            uow_factory=lambda: SqlUnitOfWork(engine),
+            clock=SystemClock(),
+            ids=SnowflakeIds(),
+            hasher=Argon2PasswordHasher(),
+            licences=Ed25519LicenceVerifier.from_source(settings.licence_public_key),
+            secrets=AesGcmSecretBox(settings.key_encryption_key()),
+            engine=engine,
+        )
+
+    # -- use cases ----------------------------------------------------------------------------
+    def handle(self, command: Command) -> Any:
+        bus = build_bus(uow=self.uow_factory(), clock=self.clock, ids=self.ids, hasher=self.hasher,
+                        licences=self.licences, secrets=self.secrets)
+        return bus.handle(command)
+
+    def uow(self) -> UnitOfWork:
+        return self.uow_factory()
+
+    @property
+    def product_code(self) -> str:
+        return product_code(self.settings.data_dir)
+
+    # -- database -------------------------------------------------------------------------------
+    def schema_ready(self) -> bool:
+        if self.engine is None:
+            return True
+        from esign_adapters.db.migrate import needs_upgrade
+
+        return not needs_upgrade(self.engine)
+
+    def migrate(self) -> None:
+        if self.engine is not None:
+            from esign_adapters.db.migrate import upgrade
+
+            upgrade(self.engine)
+
+    def is_initialized(self) -> bool:
+        if self._initialized:
+            return True
+        if not self.schema_ready():
+            return False
+        self._initialized = setup.is_initialized(uow=self.uow_factory())
+        return self._initialized
+
+    def use_database(self, url: str) -> None:
+        """The wizard's database step: test the connection, migrate, then remember the URL in
+        esign.toml. Raises DatabaseError with a readable reason; the config is only written when
+        everything succeeded. Refused once the platform is initialised."""
+        from esign_adapters.db.engine import check_connection, make_engine
+        from esign_adapters.db.migrate import upgrade
+        from esign_adapters.db.uow import SqlUnitOfWork
+
+        if self.is_initialized():
+            raise DomainError("the platform is initialised; its database cannot be switched here")
+        check_connection(url)
+        engine = make_engine(url)
+        upgrade(engine)
+        with self._lock:
+            self.settings = self.settings.save(database={"url": url})
+            old, self.engine = self.engine, engine
+            self.uow_factory = lambda: SqlUnitOfWork(engine)
+        if old is not None:
+            old.dispose()
+
+    # -- activation -----------------------------------------------------------------------------
+    def initialize(self, cmd: InitializePlatform, *, offline_token: bytes | None = None,
+                   licence_image: bytes | None = None) -> setup.InitResult:
+        """Run the activation. With the external API switched off, the offline token file and the
+        business-licence image are required and placed in the config directory. On any error
+        nothing is left behind: files are removed again if the database transaction fails."""
+        if cmd.product_code != self.product_code:
+            raise InvalidValue("product_code", "product code does not belong to this installation")
+        placed: list[Path] = []
+        if not cmd.use_external_api:
+            if not offline_token or not offline_token.strip():
+                raise InvalidValue("offline_token", "with the external API switched off, the offline token file is required")
+            if not licence_image or not licence_image.startswith(PNG_MAGIC):
+                raise InvalidValue("licence_image", "with the external API switched off, the business licence "
+                                   "image (PNG) is required")
+        if not self.schema_ready():
+            self.migrate()
+        self.settings.config_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not cmd.use_external_api:
+                assert offline_token is not None and licence_image is not None
+                for name, data in ((OFFLINE_TOKEN_FILE, offline_token), (LICENCE_IMAGE_FILE, licence_image)):
+                    target = self.settings.config_dir / name
+                    if target.exists():
+                        raise ConfigurationError(f"{target} already exists; remove it first")
+                    write_atomic(target, data, mode=0o600)
+                    placed.append(target)
+            result = self.handle(cmd)
+        except BaseException:
+            for p in placed:
+                p.unlink(missing_ok=True)
+            raise
+        self._initialized = True
+        return result

@@ -1,0 +1,34 @@
+"""``esign db``: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from esign_cli.context import load_platform
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Migrate the configured database to the latest schema (safe to repeat)."""
+    from esign_adapters.db.migrate import current_revision, upgrade as run_upgrade
+
+    platform = load_platform(ctx)
+    run_upgrade(platform.engine)
+    click.echo(f"database schema at revision {current_revision(platform.engine)}")
+
+
+@db.command()
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """Show the schema revision of the configured database."""
+    from esign_adapters.db.migrate import current_revision, needs_upgrade
+
+    platform = load_platform(ctx)
+    rev = current_revision(platform.engine)
+    click.echo(f"{rev or '(empty)'}{'  (upgrade needed: esign db upgrade)' if needs_upgrade(platform.engine) else ''}")

@@ -1,0 +1,27 @@
+"""``esign serve``: the console, portal and open API on one port (9181 by default)."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import click
+
+from esign_cli.context import load_settings
+from esign_core.errors import ConfigurationError
+
+
+@click.command()
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1; env ESIGN_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 9181, the manual's console port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Start the platform. On first start the console shows the activation wizard."""
+    settings = load_settings(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The web layer is found through its entry point, so the CLI never imports it directly.
+    found = entry_points(group="esign.web", name="serve")
+    if not found:
+        raise ConfigurationError("the web component is not installed (entry point esign.web:serve missing)")
+    run = next(iter(found)).load()
+    click.echo(f"esign console: http://{host or settings.host}:{port or settings.port}/  (data: {settings.data_dir})")
+    run(settings, host=host or settings.host, port=port or settings.port)
