@@ -11,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from esign_adapters.licensing import Ed25519LicenceVerifier, product_code
+from esign_adapters.security import AesGcmSecretBox, Argon2PasswordHasher
+from esign_adapters.settings import Settings, write_atomic
+from esign_adapters.system import SnowflakeIds, SystemClock
 from esign_core.bus import build_bus
 from esign_core.errors import ConfigurationError, DomainError, InvalidValue
 from esign_core.ports import Clock, IdGenerator, LicenceVerifier, PasswordHasher, SecretBox, UnitOfWork
 from esign_core.services import setup
 from esign_core.services.commands import Command, InitializePlatform
-from esign_adapters.licensing import Ed25519LicenceVerifier, product_code
-from esign_adapters.security import AesGcmSecretBox, Argon2PasswordHasher
-from esign_adapters.settings import Settings, write_atomic
-from esign_adapters.system import SnowflakeIds, SystemClock
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 OFFLINE_TOKEN_FILE = "token"
@@ -30,9 +30,18 @@ class Platform:
     """Everything a use case needs, wired. Thread-safe: each :meth:`handle` gets its own unit of
     work."""
 
-    def __init__(self, settings: Settings, *, uow_factory: Callable[[], UnitOfWork], clock: Clock,
-                 ids: IdGenerator, hasher: PasswordHasher, licences: LicenceVerifier,
-                 secrets: SecretBox, engine: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        ids: IdGenerator,
+        hasher: PasswordHasher,
+        licences: LicenceVerifier,
+        secrets: SecretBox,
+        engine: Any = None,
+    ) -> None:
         self.settings = settings
         self.uow_factory = uow_factory
         self.clock = clock
@@ -65,8 +74,14 @@ class Platform:
 
     # -- use cases ----------------------------------------------------------------------------
     def handle(self, command: Command) -> Any:
-        bus = build_bus(uow=self.uow_factory(), clock=self.clock, ids=self.ids, hasher=self.hasher,
-                        licences=self.licences, secrets=self.secrets)
+        bus = build_bus(
+            uow=self.uow_factory(),
+            clock=self.clock,
+            ids=self.ids,
+            hasher=self.hasher,
+            licences=self.licences,
+            secrets=self.secrets,
+        )
         return bus.handle(command)
 
     def uow(self) -> UnitOfWork:
@@ -119,8 +134,9 @@ class Platform:
             old.dispose()
 
     # -- activation -----------------------------------------------------------------------------
-    def initialize(self, cmd: InitializePlatform, *, offline_token: bytes | None = None,
-                   licence_image: bytes | None = None) -> setup.InitResult:
+    def initialize(
+        self, cmd: InitializePlatform, *, offline_token: bytes | None = None, licence_image: bytes | None = None
+    ) -> setup.InitResult:
         """Run the activation. With the external API switched off, the offline token file and the
         business-licence image are required and placed in the config directory. On any error
         nothing is left behind: files are removed again if the database transaction fails."""
@@ -129,10 +145,13 @@ class Platform:
         placed: list[Path] = []
         if not cmd.use_external_api:
             if not offline_token or not offline_token.strip():
-                raise InvalidValue("offline_token", "with the external API switched off, the offline token file is required")
+                raise InvalidValue(
+                    "offline_token", "with the external API switched off, the offline token file is required"
+                )
             if not licence_image or not licence_image.startswith(PNG_MAGIC):
-                raise InvalidValue("licence_image", "with the external API switched off, the business licence "
-                                   "image (PNG) is required")
+                raise InvalidValue(
+                    "licence_image", "with the external API switched off, the business licence image (PNG) is required"
+                )
         if not self.schema_ready():
             self.migrate()
         self.settings.config_dir.mkdir(parents=True, exist_ok=True)

@@ -101,16 +101,28 @@ def generate_vendor_keys(out_dir: Path) -> tuple[Path, Path]:
     if priv_path.exists():
         raise ConfigurationError(f"{priv_path} already exists; refusing to overwrite a vendor key")
     key = Ed25519PrivateKey.generate()
-    write_atomic(priv_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()), mode=0o600)
-    write_atomic(pub_path, key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo),
-                 mode=0o644)
+    write_atomic(
+        priv_path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        mode=0o600,
+    )
+    write_atomic(
+        pub_path,
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        mode=0o644,
+    )
     return priv_path, pub_path
 
 
-def issue_licence(private_key_pem: bytes, *, product_code: str, licensee: str, expires_at: datetime,
-                  quotas: Quotas, issued_at: datetime | None = None) -> str:
+def issue_licence(
+    private_key_pem: bytes,
+    *,
+    product_code: str,
+    licensee: str,
+    expires_at: datetime,
+    quotas: Quotas,
+    issued_at: datetime | None = None,
+) -> str:
     try:
         key = serialization.load_pem_private_key(private_key_pem, password=None)
     except ValueError:
@@ -154,4 +166,4 @@ def product_code(data_dir: Path) -> str:
                     os.fsync(fh.fileno())
     digest = hashlib.sha256(b"esign-product-code:" + raw.encode()).digest()
     text = base64.b32encode(digest).decode()[:20]
-    return "-".join(text[i:i + 4] for i in range(0, 20, 4))
+    return "-".join(text[i : i + 4] for i in range(0, 20, 4))

@@ -112,7 +112,8 @@ class Settings:
             host=env.get("ESIGN_HOST") or server.get("host") or "127.0.0.1",
             port=port,
             open_port=open_port,
-            licence_public_key=env.get("ESIGN_LICENCE_PUBLIC_KEY") or lic.get("public_key")
+            licence_public_key=env.get("ESIGN_LICENCE_PUBLIC_KEY")
+            or lic.get("public_key")
             or _default_public_key(root),
             language=env.get("ESIGN_LANGUAGE") or server.get("language") or "zh_CN",
             worker=(env.get("ESIGN_WORKER", str(server.get("worker", "1"))).lower() not in ("0", "false", "no")),

@@ -16,7 +16,8 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Migrate the configured database to the latest schema (safe to repeat)."""
-    from esign_adapters.db.migrate import current_revision, upgrade as run_upgrade
+    from esign_adapters.db.migrate import current_revision
+    from esign_adapters.db.migrate import upgrade as run_upgrade
 
     platform = load_platform(ctx)
     run_upgrade(platform.engine)

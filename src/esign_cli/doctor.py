@@ -29,8 +29,9 @@ class Check:
 def _check_config(s: Settings) -> Check:
     cfg = s.data_dir / "esign.toml"
     if not s.data_dir.exists():
-        return Check("config", "FAIL", f"data directory {s.data_dir} does not exist",
-                     "run `esign serve` once or create it")
+        return Check(
+            "config", "FAIL", f"data directory {s.data_dir} does not exist", "run `esign serve` once or create it"
+        )
     where = str(cfg) if cfg.exists() else "defaults (no esign.toml yet)"
     return Check("config", "OK", f"data dir {s.data_dir}; config from {where}")
 
@@ -48,9 +49,12 @@ def _check_keys(s: Settings) -> Check:
 
 def _check_licence_key(s: Settings) -> Check:
     if not s.licence_public_key:
-        return Check("licence key", "WARN", "no vendor public key configured; licences cannot be verified",
-                     f"copy the vendor's public key to {s.data_dir / 'licence-vendor.pub'} "
-                     "or set ESIGN_LICENCE_PUBLIC_KEY")
+        return Check(
+            "licence key",
+            "WARN",
+            "no vendor public key configured; licences cannot be verified",
+            f"copy the vendor's public key to {s.data_dir / 'licence-vendor.pub'} or set ESIGN_LICENCE_PUBLIC_KEY",
+        )
     from esign_adapters.licensing import load_public_key
 
     try:
@@ -61,17 +65,24 @@ def _check_licence_key(s: Settings) -> Check:
 
 
 def _check_database(s: Settings) -> list[Check]:
-    from esign_adapters.bootstrap import Platform
     from esign_adapters.db.engine import check_connection
     from esign_adapters.db.migrate import needs_upgrade
+
+    from esign_adapters.bootstrap import Platform
     from esign_adapters.settings import mask_url
 
     masked = mask_url(s.database_url)
     try:
         check_connection(s.database_url)
     except EsignError as exc:
-        return [Check("database", "FAIL", f"{masked}: {exc.message}",
-                      "check host, port, user, password and database name in esign.toml / ESIGN_DATABASE_URL")]
+        return [
+            Check(
+                "database",
+                "FAIL",
+                f"{masked}: {exc.message}",
+                "check host, port, user, password and database name in esign.toml / ESIGN_DATABASE_URL",
+            )
+        ]
     out = [Check("database", "OK", f"connected to {masked}")]
     platform = Platform.from_settings(s)
     try:
@@ -80,8 +91,9 @@ def _check_database(s: Settings) -> list[Check]:
             return out
         out.append(Check("schema", "OK", "schema up to date"))
         if not platform.is_initialized():
-            out.append(Check("activation", "WARN", "platform not initialised",
-                             "open the console wizard or run `esign init`"))
+            out.append(
+                Check("activation", "WARN", "platform not initialised", "open the console wizard or run `esign init`")
+            )
         else:
             from esign_core.services.licensing import require_installation
 
@@ -89,17 +101,33 @@ def _check_database(s: Settings) -> list[Check]:
                 inst = require_installation(uow)
             now = platform.clock.now()
             if inst.licence.expires_at <= now:
-                out.append(Check("licence", "FAIL", f"licence expired {inst.licence.expires_at:%Y-%m-%d}",
-                                 "ask the vendor for a renewal and run `esign license install CODE`"))
+                out.append(
+                    Check(
+                        "licence",
+                        "FAIL",
+                        f"licence expired {inst.licence.expires_at:%Y-%m-%d}",
+                        "ask the vendor for a renewal and run `esign license install CODE`",
+                    )
+                )
             else:
                 days = (inst.licence.expires_at - now).days
-                out.append(Check("licence", "WARN" if days < 30 else "OK",
-                                 f"licence valid until {inst.licence.expires_at:%Y-%m-%d} ({days} days)",
-                                 "renew soon" if days < 30 else ""))
+                out.append(
+                    Check(
+                        "licence",
+                        "WARN" if days < 30 else "OK",
+                        f"licence valid until {inst.licence.expires_at:%Y-%m-%d} ({days} days)",
+                        "renew soon" if days < 30 else "",
+                    )
+                )
             if inst.product_code != platform.product_code:
-                out.append(Check("product code", "FAIL",
-                                 f"database belongs to {inst.product_code}, this node is {platform.product_code}",
-                                 "share <data_dir>/installation.id (or ESIGN_INSTALLATION_ID) across nodes"))
+                out.append(
+                    Check(
+                        "product code",
+                        "FAIL",
+                        f"database belongs to {inst.product_code}, this node is {platform.product_code}",
+                        "share <data_dir>/installation.id (or ESIGN_INSTALLATION_ID) across nodes",
+                    )
+                )
     finally:
         if platform.engine is not None:
             platform.engine.dispose()
@@ -118,8 +146,9 @@ def _check_storage(s: Settings) -> Check:
         ok = Path(name).read_bytes() == b"probe"
         Path(name).unlink()
     except OSError as exc:
-        return Check("storage", "FAIL", f"cannot write to {root}: {exc.strerror}",
-                     f"make {root} writable by the service user")
+        return Check(
+            "storage", "FAIL", f"cannot write to {root}: {exc.strerror}", f"make {root} writable by the service user"
+        )
     if not ok:
         return Check("storage", "FAIL", f"read-back mismatch in {root}", "check the disk")
     free = shutil.disk_usage(root).free // (1024 * 1024)
@@ -141,8 +170,12 @@ def _check_fonts(s: Settings) -> Check:
         out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout  # noqa: S603,S607
         if out.strip():
             return Check("fonts", "OK", "system CJK fonts available")
-    return Check("fonts", "WARN", "no CJK font found: Chinese seal text and previews need one",
-                 "apt-get install fonts-noto-cjk (a bundled font arrives with the signing engine)")
+    return Check(
+        "fonts",
+        "WARN",
+        "no CJK font found: Chinese seal text and previews need one",
+        "apt-get install fonts-noto-cjk (a bundled font arrives with the signing engine)",
+    )
 
 
 @click.command()
@@ -152,7 +185,12 @@ def doctor(ctx: click.Context) -> None:
     settings = load_settings(ctx)
     checks: list[Check] = []
     steps: list[Callable[[Settings], Check | list[Check]]] = [
-        _check_config, _check_keys, _check_licence_key, _check_database, _check_storage, _check_fonts,
+        _check_config,
+        _check_keys,
+        _check_licence_key,
+        _check_database,
+        _check_storage,
+        _check_fonts,
     ]
     for step in steps:
         try:

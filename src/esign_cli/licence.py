@@ -28,24 +28,37 @@ def keygen(out_dir: str) -> None:
     path = Path(out_dir)
     path.mkdir(parents=True, exist_ok=True)
     priv, pub = generate_vendor_keys(path)
-    click.echo(f"private key: {priv} (keep it secret)\npublic key:  {pub} "
-               "(installations put it at <data_dir>/licence-vendor.pub or in ESIGN_LICENCE_PUBLIC_KEY)")
+    click.echo(
+        f"private key: {priv} (keep it secret)\npublic key:  {pub} "
+        "(installations put it at <data_dir>/licence-vendor.pub or in ESIGN_LICENCE_PUBLIC_KEY)"
+    )
 
 
 @license_group.command()
-@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Vendor private key (PEM).")
+@click.option(
+    "--key", "key_path", type=click.Path(exists=True, dir_okay=False), required=True, help="Vendor private key (PEM)."
+)
 @click.option("--product-code", required=True, help="The installation's product identification code.")
 @click.option("--licensee", required=True, help="Customer name.")
 @click.option("--days", type=click.IntRange(1, 36500), default=365, show_default=True)
-@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Expiry date (UTC), instead of --days.")
+@click.option(
+    "--expires", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Expiry date (UTC), instead of --days."
+)
 @click.option("--internal-enterprises", type=click.IntRange(0), default=None, help="Quota; omit for unlimited.")
 @click.option("--internal-users", type=click.IntRange(0), default=None)
 @click.option("--external-enterprises", type=click.IntRange(0), default=None)
 @click.option("--external-users", type=click.IntRange(0), default=None)
-def issue(key_path: str, product_code: str, licensee: str, days: int, expires: datetime | None,
-          internal_enterprises: int | None, internal_users: int | None, external_enterprises: int | None,
-          external_users: int | None) -> None:
+def issue(
+    key_path: str,
+    product_code: str,
+    licensee: str,
+    days: int,
+    expires: datetime | None,
+    internal_enterprises: int | None,
+    internal_users: int | None,
+    external_enterprises: int | None,
+    external_users: int | None,
+) -> None:
     """(Vendor) issue a licence code for a product code; prints the code."""
     from esign_adapters.licensing import issue_licence
 
@@ -53,9 +66,13 @@ def issue(key_path: str, product_code: str, licensee: str, days: int, expires: d
     expires_at = expires.replace(tzinfo=UTC) if expires else now + timedelta(days=days)
     if expires_at <= now:
         raise InvalidValue("expires", "the expiry date is in the past")
-    code = issue_licence(Path(key_path).read_bytes(), product_code=product_code.strip(), licensee=licensee,
-                         expires_at=expires_at, quotas=Quotas(internal_enterprises, internal_users,
-                                                             external_enterprises, external_users))
+    code = issue_licence(
+        Path(key_path).read_bytes(),
+        product_code=product_code.strip(),
+        licensee=licensee,
+        expires_at=expires_at,
+        quotas=Quotas(internal_enterprises, internal_users, external_enterprises, external_users),
+    )
     click.echo(code)
 
 

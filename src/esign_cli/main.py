@@ -16,7 +16,10 @@ err_console = Console(stderr=True, highlight=False)
 # Exit codes: 1 = a check failed / generic, 2 = bad input (click's own), 3 = refused by a rule,
 # 4 = not found, 5 = permission, 6 = outside system unavailable.
 _EXIT_CODES: tuple[tuple[type[EsignError], int], ...] = (
-    (InvalidValue, 2), (NotFoundError, 4), (PermissionDenied, 5), (PortError, 6),
+    (InvalidValue, 2),
+    (NotFoundError, 4),
+    (PermissionDenied, 5),
+    (PortError, 6),
 )
 
 
@@ -41,8 +44,13 @@ class EsignGroup(click.Group):
 
 
 @click.group(cls=EsignGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", envvar="ESIGN_DATA_DIR", type=click.Path(file_okay=False), default=None,
-              help="Data directory (default ./esign-data; env ESIGN_DATA_DIR).")
+@click.option(
+    "--data-dir",
+    envvar="ESIGN_DATA_DIR",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Data directory (default ./esign-data; env ESIGN_DATA_DIR).",
+)
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """esign: self-hosted electronic contracts (console, signing portal, open API)."""

@@ -38,8 +38,13 @@ def _inject(handler: Callable[..., Any], deps: Mapping[str, Any]) -> Callable[[A
 
 
 class MessageBus:
-    def __init__(self, *, uow: UnitOfWork, command_handlers: Mapping[type, Callable[[Any], Any]],
-                 event_handlers: Mapping[type, list[Callable[[Any], Any]]]) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        command_handlers: Mapping[type, Callable[[Any], Any]],
+        event_handlers: Mapping[type, list[Callable[[Any], Any]]],
+    ) -> None:
         self.uow = uow
         self._commands = command_handlers
         self._events = event_handlers

@@ -41,8 +41,16 @@ CONTRACT_STATUS_LABELS = {
     ContractStatus.FINISHED: "强制结束",
 }
 
-ENDED = frozenset({ContractStatus.REJECTED, ContractStatus.RECALLED, ContractStatus.EXPIRED,
-                   ContractStatus.TERMINATED, ContractStatus.DELETE, ContractStatus.FINISHED})
+ENDED = frozenset(
+    {
+        ContractStatus.REJECTED,
+        ContractStatus.RECALLED,
+        ContractStatus.EXPIRED,
+        ContractStatus.TERMINATED,
+        ContractStatus.DELETE,
+        ContractStatus.FINISHED,
+    }
+)
 
 
 class SignatoryStatus(enum.Enum):
@@ -118,8 +126,7 @@ class Action:
         allowed = _ALLOWED_STAMPERS[self.type]
         for s in self.stampers:
             if s.type not in allowed:
-                raise DomainError(f"a {self.type.value} action cannot place a {s.type.value} stamper",
-                                  field="rectType")
+                raise DomainError(f"a {self.type.value} action cannot place a {s.type.value} stamper", field="rectType")
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -206,7 +213,8 @@ class Contract(Aggregate):
         if self.status not in states:
             raise InvalidTransition(
                 f"contract is {self.status.value}; this needs {'/'.join(s.value for s in states)}",
-                contract_id=str(self.id), status=self.status.value,
+                contract_id=str(self.id),
+                status=self.status.value,
             )
 
     def add_document(self, document_id: int) -> None:
@@ -227,8 +235,11 @@ class Contract(Aggregate):
         for action in signatory.actions:
             for stamper in action.stampers:
                 if stamper.document_id not in self.document_ids:
-                    raise DomainError("a stamper points at a document that is not in the contract",
-                                      field="documentId", document_id=str(stamper.document_id))
+                    raise DomainError(
+                        "a stamper points at a document that is not in the contract",
+                        field="documentId",
+                        document_id=str(stamper.document_id),
+                    )
         self.signatories.append(signatory)
         self.signatories.sort(key=lambda s: s.serial_no)
 
@@ -329,7 +340,9 @@ class Contract(Aggregate):
         if self.status in ENDED or self.status in (ContractStatus.COMPLETE, ContractStatus.TERMINATING):
             raise InvalidTransition(
                 f"recall refused: the contract is {self.status.value}",
-                contract_id=str(self.id), status=self.status.value, api_code=3001008,
+                contract_id=str(self.id),
+                status=self.status.value,
+                api_code=3001008,
             )
         self._end(ContractStatus.RECALLED, reason or None, at)
 

@@ -64,7 +64,9 @@ class Licence:
                 got=self.product_code,
             )
         if now >= self.expires_at:
-            raise LicenceError(f"licence expired at {self.expires_at.isoformat()}", expires_at=self.expires_at.isoformat())
+            raise LicenceError(
+                f"licence expired at {self.expires_at.isoformat()}", expires_at=self.expires_at.isoformat()
+            )
 
 
 @attrs.frozen

@@ -76,11 +76,28 @@ class Organization(Aggregate):
             raise DomainError("external enterprises are not part of the internal tree")
 
     @classmethod
-    def create(cls, *, id: int, name: str, tenant_type: TenantType, unit_kind: OrgUnitKind,
-               at: datetime, parent_id: int | None = None, uscc: Uscc | None = None,
-               legal_person: str | None = None) -> Organization:
-        org = cls(id=id, name=name, tenant_type=tenant_type, unit_kind=unit_kind, parent_id=parent_id,
-                  uscc=uscc, legal_person=legal_person, created_at=at)
+    def create(
+        cls,
+        *,
+        id: int,
+        name: str,
+        tenant_type: TenantType,
+        unit_kind: OrgUnitKind,
+        at: datetime,
+        parent_id: int | None = None,
+        uscc: Uscc | None = None,
+        legal_person: str | None = None,
+    ) -> Organization:
+        org = cls(
+            id=id,
+            name=name,
+            tenant_type=tenant_type,
+            unit_kind=unit_kind,
+            parent_id=parent_id,
+            uscc=uscc,
+            legal_person=legal_person,
+            created_at=at,
+        )
         org.record(OrganizationCreated(id, org.name, tenant_type))
         return org
 

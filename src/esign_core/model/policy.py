@@ -97,8 +97,9 @@ class SigningSettings(Section):
 
     SECTION: ClassVar[str] = "signing"
     validity_days: int = attrs.field(default=30, validator=_in_range(1, 3650))
-    signer_verification: SignerVerification = attrs.field(default=SignerVerification.DEFAULT,
-                                                          converter=_enum(SignerVerification))
+    signer_verification: SignerVerification = attrs.field(
+        default=SignerVerification.DEFAULT, converter=_enum(SignerVerification)
+    )
     require_read_confirmation: bool = attrs.field(default=True, validator=_bool)
     internal_real_name_required: bool = attrs.field(default=False, validator=_bool)
     allow_unfinished_download: bool = attrs.field(default=False, validator=_bool)
@@ -162,7 +163,9 @@ class PasswordPolicy(Section):
         STRONG: at least 10, with lower case, upper case and digits.
         VERY_STRONG: at least 12, with lower case, upper case, digits and a symbol.
         """
-        need = {PasswordStrength.NORMAL: 8, PasswordStrength.STRONG: 10, PasswordStrength.VERY_STRONG: 12}[self.strength]
+        need = {PasswordStrength.NORMAL: 8, PasswordStrength.STRONG: 10, PasswordStrength.VERY_STRONG: 12}[
+            self.strength
+        ]
         problems = []
         if len(password) < need:
             problems.append(f"at least {need} characters")
@@ -185,8 +188,9 @@ class PasswordPolicy(Section):
         if self.strength is PasswordStrength.VERY_STRONG and not has_symbol:
             problems.append("a symbol")
         if problems:
-            raise InvalidValue(field, f"password too weak for strength {self.strength.value}: needs "
-                               + ", ".join(problems))
+            raise InvalidValue(
+                field, f"password too weak for strength {self.strength.value}: needs " + ", ".join(problems)
+            )
 
 
 class DepartedPolicy(enum.Enum):
@@ -293,8 +297,18 @@ class MailSettings(Section):
 
 
 ALL_SECTIONS: tuple[type[Section], ...] = (
-    SigningSettings, EvidenceSettings, PhysicalSealSettings, AppSettings, PasswordPolicy, LoginSettings,
-    PrintSettings, DisplaySettings, SystemParameters, ConversionSettings, SmsSettings, MailSettings,
+    SigningSettings,
+    EvidenceSettings,
+    PhysicalSealSettings,
+    AppSettings,
+    PasswordPolicy,
+    LoginSettings,
+    PrintSettings,
+    DisplaySettings,
+    SystemParameters,
+    ConversionSettings,
+    SmsSettings,
+    MailSettings,
 )
 SECTIONS_BY_NAME: dict[str, type[Section]] = {s.SECTION: s for s in ALL_SECTIONS}
 
@@ -303,4 +317,6 @@ def section_class(name: str) -> type[Section]:
     try:
         return SECTIONS_BY_NAME[name]
     except KeyError:
-        raise InvalidValue("section", f"unknown settings section {name!r}; known: {', '.join(SECTIONS_BY_NAME)}") from None
+        raise InvalidValue(
+            "section", f"unknown settings section {name!r}; known: {', '.join(SECTIONS_BY_NAME)}"
+        ) from None

@@ -19,8 +19,23 @@ from esign_core.ports.system import Clock, IdGenerator, LicenceVerifier, Passwor
 from esign_core.ports.uow import UnitOfWork
 
 __all__ = [
-    "AdminAccountRepository", "CertificateRepository", "Clock", "ContactRepository", "ContractRepository",
-    "DocumentRepository", "IdGenerator", "InstallationRepository", "LicenceVerifier", "MemberRepository",
-    "OrganizationRepository", "PasswordHasher", "RoleRepository", "SealRepository", "SealTypeRepository",
-    "SecretBox", "SettingsRepository", "UnitOfWork", "UserRepository",
+    "AdminAccountRepository",
+    "CertificateRepository",
+    "Clock",
+    "ContactRepository",
+    "ContractRepository",
+    "DocumentRepository",
+    "IdGenerator",
+    "InstallationRepository",
+    "LicenceVerifier",
+    "MemberRepository",
+    "OrganizationRepository",
+    "PasswordHasher",
+    "RoleRepository",
+    "SealRepository",
+    "SealTypeRepository",
+    "SecretBox",
+    "SettingsRepository",
+    "UnitOfWork",
+    "UserRepository",
 ]

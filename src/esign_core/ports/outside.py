@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from esign_core.values import BlobRef, ValidationReport
+from esign_core.values import BlobRef
 
 
 class BlobStore(Protocol):
@@ -18,25 +18,6 @@ class BlobStore(Protocol):
     def open(self, ref: BlobRef) -> Iterator[bytes]: ...
     def delete(self, ref: BlobRef) -> None: ...
     def exists(self, ref: BlobRef) -> bool: ...
-
-
-class PdfSigner(Protocol):
-    def sign(self, pdf: bytes, request: Any) -> bytes:
-        """Apply one incremental PAdES signature. Raises SigningError."""
-
-
-class SignatureValidator(Protocol):
-    def validate(self, pdf: bytes) -> ValidationReport: ...
-
-
-class CertificateAuthority(Protocol):
-    def issue_event_certificate(self, subject: Any) -> Any: ...
-    def revoke(self, serial: str, reason: str) -> None: ...
-
-
-class TimeStamper(Protocol):
-    def timestamp(self, digest: bytes) -> bytes:
-        """An RFC 3161 token over ``digest``. Raises SigningError when the TSA is unavailable."""
 
 
 class SmsChannel(Protocol):

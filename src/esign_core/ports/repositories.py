@@ -82,7 +82,9 @@ class SealRepository(Repository[Seal], Protocol):
 
 class CertificateRepository(Repository[Certificate], Protocol):
     def by_serial(self, serial: str) -> Certificate | None: ...
-    def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]: ...
+    def search(
+        self, *, kind: CertificateKind | None = None, subject_name: str | None = None
+    ) -> Sequence[Certificate]: ...
 
 
 class DocumentRepository(Repository[Document], Protocol):

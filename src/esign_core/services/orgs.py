@@ -12,8 +12,9 @@ from esign_core.services.licensing import check_quota
 from esign_core.values import Phone, Uscc
 
 
-def _admin_user(uow: UnitOfWork, *, name: str, mobile: Phone, internal: bool, clock: Clock,
-                ids: IdGenerator) -> PersonalUser:
+def _admin_user(
+    uow: UnitOfWork, *, name: str, mobile: Phone, internal: bool, clock: Clock, ids: IdGenerator
+) -> PersonalUser:
     user = uow.users.by_account(mobile.value)
     if user is None:
         check_quota(uow, QuotaKind.INTERNAL_USERS if internal else QuotaKind.EXTERNAL_USERS, clock=clock)
@@ -38,11 +39,24 @@ def add_internal_enterprise(cmd: AddInternalEnterprise, *, uow: UnitOfWork, cloc
         kind = OrgUnitKind.SECTION if cmd.department else OrgUnitKind.CHILD
         if kind is OrgUnitKind.CHILD:
             check_quota(uow, QuotaKind.INTERNAL_ENTERPRISES, clock=clock)
-        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.INNER_COMPANY,
-                                  unit_kind=kind, parent_id=parent.id, uscc=uscc, at=clock.now())
+        org = Organization.create(
+            id=ids.next_id(),
+            name=cmd.name,
+            tenant_type=TenantType.INNER_COMPANY,
+            unit_kind=kind,
+            parent_id=parent.id,
+            uscc=uscc,
+            at=clock.now(),
+        )
         user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=True, clock=clock, ids=ids)
-        member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=cmd.admin_name,
-                        roles=frozenset({MemberRole.SYSTEM}), joined_at=clock.now())
+        member = Member(
+            id=ids.next_id(),
+            org_id=org.id,
+            user_id=user.id,
+            name=cmd.admin_name,
+            roles=frozenset({MemberRole.SYSTEM}),
+            joined_at=clock.now(),
+        )
         org.assign_admin(member.id)
         uow.organizations.add(org)
         uow.members.add(member)
@@ -58,11 +72,23 @@ def add_external_enterprise(cmd: AddExternalEnterprise, *, uow: UnitOfWork, cloc
         if uow.organizations.by_name(cmd.name.strip(), TenantType.COMPANY) is not None:
             raise AlreadyExists(f"an external enterprise named {cmd.name.strip()!r} already exists", field="name")
         check_quota(uow, QuotaKind.EXTERNAL_ENTERPRISES, clock=clock)
-        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.COMPANY,
-                                  unit_kind=OrgUnitKind.COMPANY, uscc=uscc, at=clock.now())
+        org = Organization.create(
+            id=ids.next_id(),
+            name=cmd.name,
+            tenant_type=TenantType.COMPANY,
+            unit_kind=OrgUnitKind.COMPANY,
+            uscc=uscc,
+            at=clock.now(),
+        )
         user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=False, clock=clock, ids=ids)
-        member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=cmd.admin_name,
-                        roles=frozenset({MemberRole.SYSTEM}), joined_at=clock.now())
+        member = Member(
+            id=ids.next_id(),
+            org_id=org.id,
+            user_id=user.id,
+            name=cmd.admin_name,
+            roles=frozenset({MemberRole.SYSTEM}),
+            joined_at=clock.now(),
+        )
         org.assign_admin(member.id)
         uow.organizations.add(org)
         uow.members.add(member)

@@ -36,8 +36,16 @@ def _coerce(cls: type[Section], changes: dict[str, Any]) -> dict[str, Any]:
         if f is not None and isinstance(value, str):
             default = f.default
             if isinstance(default, bool):
-                value = {"true": True, "on": True, "1": True, "yes": True,
-                         "false": False, "off": False, "0": False, "no": False}.get(value.lower(), value)
+                value = {
+                    "true": True,
+                    "on": True,
+                    "1": True,
+                    "yes": True,
+                    "false": False,
+                    "off": False,
+                    "0": False,
+                    "no": False,
+                }.get(value.lower(), value)
             elif isinstance(default, int):
                 value = int(value) if value.strip().lstrip("-").isdigit() else value
         out[key] = value

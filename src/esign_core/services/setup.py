@@ -52,21 +52,51 @@ def initialize_platform(
 
     with uow:
         refuse_second_init(uow.installation.find())
-        role = Role(id=ids.next_id(), name=SUPER_ADMIN_ROLE, description="拥有全部权限",
-                    permissions=frozenset(Permission), builtin=True)
-        admin = AdminAccount(id=ids.next_id(), username=cmd.admin_username, display_name=cmd.admin_username,
-                             password_hash=hasher.hash(cmd.admin_password), role_ids=frozenset({role.id}),
-                             system=True, password_changed_at=now)
-        org = Organization.create(id=ids.next_id(), name=cmd.platform_name, tenant_type=TenantType.CORPORATE,
-                                  unit_kind=OrgUnitKind.CORPORATE, uscc=uscc, at=now)
-        user = PersonalUser(id=ids.next_id(), name=cmd.platform_admin_name, mobile=mobile, internal=True,
-                            created_at=now)
-        member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=cmd.platform_admin_name,
-                        roles=frozenset({MemberRole.SYSTEM, MemberRole.SA}), joined_at=now)
+        role = Role(
+            id=ids.next_id(),
+            name=SUPER_ADMIN_ROLE,
+            description="拥有全部权限",
+            permissions=frozenset(Permission),
+            builtin=True,
+        )
+        admin = AdminAccount(
+            id=ids.next_id(),
+            username=cmd.admin_username,
+            display_name=cmd.admin_username,
+            password_hash=hasher.hash(cmd.admin_password),
+            role_ids=frozenset({role.id}),
+            system=True,
+            password_changed_at=now,
+        )
+        org = Organization.create(
+            id=ids.next_id(),
+            name=cmd.platform_name,
+            tenant_type=TenantType.CORPORATE,
+            unit_kind=OrgUnitKind.CORPORATE,
+            uscc=uscc,
+            at=now,
+        )
+        user = PersonalUser(
+            id=ids.next_id(), name=cmd.platform_admin_name, mobile=mobile, internal=True, created_at=now
+        )
+        member = Member(
+            id=ids.next_id(),
+            org_id=org.id,
+            user_id=user.id,
+            name=cmd.platform_admin_name,
+            roles=frozenset({MemberRole.SYSTEM, MemberRole.SA}),
+            joined_at=now,
+        )
         org.assign_admin(member.id)
-        inst = Installation.initialize(product_code=cmd.product_code, licence=licence, licence_code=cmd.licence_code,
-                                       use_external_api=cmd.use_external_api, platform_org_id=org.id,
-                                       admin_account_id=admin.id, at=now)
+        inst = Installation.initialize(
+            product_code=cmd.product_code,
+            licence=licence,
+            licence_code=cmd.licence_code,
+            use_external_api=cmd.use_external_api,
+            platform_org_id=org.id,
+            admin_account_id=admin.id,
+            at=now,
+        )
         uow.roles.add(role)
         uow.admins.add(admin)
         uow.organizations.add(org)

@@ -12,6 +12,12 @@ from esign_core.testing.fakes import (
 )
 
 __all__ = [
-    "FakeLicenceVerifier", "FixedClock", "InMemoryDatabase", "InMemoryUnitOfWork", "PlainPasswordHasher",
-    "SequentialIds", "XorSecretBox", "bootstrap_test_bus",
+    "FakeLicenceVerifier",
+    "FixedClock",
+    "InMemoryDatabase",
+    "InMemoryUnitOfWork",
+    "PlainPasswordHasher",
+    "SequentialIds",
+    "XorSecretBox",
+    "bootstrap_test_bus",
 ]

@@ -92,12 +92,18 @@ class InMemoryOrganizationRepository(_Repo[Organization]):
         return self._where(lambda o: o.parent_id == parent_id and not o.deleted)
 
     def by_name(self, name: str, tenant_type: TenantType | None = None) -> Organization | None:
-        return self._first(lambda o: o.name == name and not o.deleted
-                           and (tenant_type is None or o.tenant_type is tenant_type))
+        return self._first(
+            lambda o: o.name == name and not o.deleted and (tenant_type is None or o.tenant_type is tenant_type)
+        )
 
     def count(self, tenant_type: TenantType, *, unit_kind: OrgUnitKind | None = None) -> int:
-        return len(self._where(lambda o: o.tenant_type is tenant_type and not o.deleted
-                               and (unit_kind is None or o.unit_kind is unit_kind)))
+        return len(
+            self._where(
+                lambda o: (
+                    o.tenant_type is tenant_type and not o.deleted and (unit_kind is None or o.unit_kind is unit_kind)
+                )
+            )
+        )
 
 
 class InMemoryMemberRepository(_Repo[Member]):
@@ -155,8 +161,9 @@ class InMemoryCertificateRepository(_Repo[Certificate]):
         return self._first(lambda c: c.serial == serial)
 
     def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]:
-        return self._where(lambda c: (kind is None or c.kind is kind)
-                           and (subject_name is None or subject_name in c.subject_name))
+        return self._where(
+            lambda c: (kind is None or c.kind is kind) and (subject_name is None or subject_name in c.subject_name)
+        )
 
 
 class InMemoryDocumentRepository(_Repo[Document]):
@@ -229,8 +236,9 @@ class InMemoryUnitOfWork:
         self._reset()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.rollback()
 
     def commit(self) -> None:
@@ -315,12 +323,24 @@ class FakeLicenceVerifier:
     def __init__(self) -> None:
         self._issued: dict[str, Licence] = {}
 
-    def issue(self, *, product_code: str, expires_at: datetime, quotas: Quotas | None = None,
-              licensee: str = "测试企业", issued_at: datetime | None = None) -> str:
+    def issue(
+        self,
+        *,
+        product_code: str,
+        expires_at: datetime,
+        quotas: Quotas | None = None,
+        licensee: str = "测试企业",
+        issued_at: datetime | None = None,
+    ) -> str:
         code = "FAKE-" + secrets.token_hex(8)
-        self._issued[code] = Licence(licence_id=code, product_code=product_code, licensee=licensee,
-                                     issued_at=issued_at or expires_at - timedelta(days=365),
-                                     expires_at=expires_at, quotas=quotas or Quotas())
+        self._issued[code] = Licence(
+            licence_id=code,
+            product_code=product_code,
+            licensee=licensee,
+            issued_at=issued_at or expires_at - timedelta(days=365),
+            expires_at=expires_at,
+            quotas=quotas or Quotas(),
+        )
         return code
 
     def verify(self, code: str) -> Licence:
