@@ -89,9 +89,10 @@ class Uscc:
 
     def __attrs_post_init__(self) -> None:
         try:
-            uscc.validate(self.value)
+            compact = uscc.validate(self.value)
         except stdnum_exc.ValidationError as exc:
             raise InvalidValue("uscc", f"invalid unified social credit code {self.value!r}: {exc.message}") from None
+        object.__setattr__(self, "value", compact)
 
     def __str__(self) -> str:
         return self.value

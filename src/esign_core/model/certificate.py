@@ -64,9 +64,10 @@ class Certificate(Aggregate):
     def revoke(self, *, reason: str, at: datetime) -> None:
         if self.status is CertificateStatus.REVOKED:
             raise InvalidTransition("certificate already revoked", serial=self.serial)
+        reason = require_text("reason", reason, max_len=100)
         self.status = CertificateStatus.REVOKED
         self.revoked_at = at
-        self.revocation_reason = require_text("reason", reason, max_len=100)
+        self.revocation_reason = reason
         self.record(CertificateRevoked(self.id, self.serial, self.revocation_reason, at))
 
 

@@ -251,6 +251,8 @@ class Contract(Aggregate):
             raise DomainError("a contract needs at least one document before it is sent", field="documents")
         if not self.signatories:
             raise DomainError("a contract needs at least one signatory before it is sent", field="signatories")
+        if not any(s.actions for s in self.signatories):
+            raise DomainError("at least one signatory needs an action before the contract is sent", field="actions")
         if expire_at <= at:
             raise DomainError("the expiry time must be in the future", field="expireTime")
         self.status = ContractStatus.SIGNING
@@ -261,18 +263,26 @@ class Contract(Aggregate):
         self._complete_if_done(at)
 
     def _activate_next(self, at: datetime) -> None:
-        pending = [s for s in self.signatories if s.status is not SignatoryStatus.COMPLETE]
-        if self.ordinal:
-            pending = pending[:1]
-        for s in pending:
-            if s.status is SignatoryStatus.DRAFT:
-                s.status = SignatoryStatus.SIGNING
-                s.received_at = at
-                for a in s.actions:
-                    if a.status is ActionStatus.WAITING:
-                        a.status = ActionStatus.SIGNING
-            if not s.actions:  # a signatory with nothing to do (e.g. copy only) completes at once
-                s.status = SignatoryStatus.COMPLETE
+        """Start the next signatory (ordinal) or all pending ones. A signatory with nothing to do
+        (copy only) completes at once, and in ordinal mode the one after it starts."""
+        while True:
+            pending = [s for s in self.signatories if s.status is not SignatoryStatus.COMPLETE]
+            if self.ordinal:
+                pending = pending[:1]
+            skipped = False
+            for s in pending:
+                if s.status is SignatoryStatus.DRAFT:
+                    s.status = SignatoryStatus.SIGNING
+                    s.received_at = at
+                    for a in s.actions:
+                        if a.status is ActionStatus.WAITING:
+                            a.status = ActionStatus.SIGNING
+                if not s.actions:
+                    s.status = SignatoryStatus.COMPLETE
+                    self.record(SignatoryCompleted(self.id, s.id))
+                    skipped = True
+            if not (self.ordinal and skipped):
+                return
 
     def signatory(self, signatory_id: int) -> Signatory:
         for s in self.signatories:
@@ -329,15 +339,17 @@ class Contract(Aggregate):
         signatory = self.signatory(signatory_id)
         if signatory.status is not SignatoryStatus.SIGNING:
             raise InvalidTransition("only a signatory whose turn it is can reject", signatory_id=str(signatory_id))
+        reason = require_text("reason", reason, max_len=200)
         for a in signatory.actions:
             if a.status is ActionStatus.SIGNING:
                 a.status = ActionStatus.REJECTED
-        self._end(ContractStatus.REJECTED, require_text("reason", reason, max_len=200), at)
+        self._end(ContractStatus.REJECTED, reason, at)
 
     def recall(self, *, reason: str, at: datetime) -> None:
-        """Sponsor withdraws a contract in signing. Refused (open API code 3001008) once it was
-        rejected, recalled, expired or voided, and after completion."""
-        if self.status in ENDED or self.status in (ContractStatus.COMPLETE, ContractStatus.TERMINATING):
+        """Sponsor withdraws a contract that is being filled or signed. Refused (open API code
+        3001008) once it was rejected, recalled, expired or voided, and for drafts and completed
+        contracts."""
+        if self.status not in (ContractStatus.SIGNING, ContractStatus.FILLING):
             raise InvalidTransition(
                 f"recall refused: the contract is {self.status.value}",
                 contract_id=str(self.id),
@@ -355,8 +367,9 @@ class Contract(Aggregate):
     def request_void(self, *, reason: str, at: datetime) -> None:
         """Start voiding a completed contract (the parties sign a void statement)."""
         self._require(ContractStatus.COMPLETE)
+        reason = require_text("reason", reason, max_len=200)
         self.status = ContractStatus.TERMINATING
-        self.comments = require_text("reason", reason, max_len=200)
+        self.comments = reason
         self.updated_at = at
 
     def complete_void(self, *, at: datetime) -> None:
@@ -372,5 +385,6 @@ class Contract(Aggregate):
         self._end(ContractStatus.FINISHED, reason, at)
 
     def delete(self, *, at: datetime) -> None:
-        self._require(ContractStatus.DRAFT, ContractStatus.RECALLED, ContractStatus.REJECTED, ContractStatus.EXPIRED)
+        """Only a draft can be deleted (open API /contract/delete)."""
+        self._require(ContractStatus.DRAFT)
         self._end(ContractStatus.DELETE, None, at)

@@ -46,17 +46,17 @@ def _url_or_empty(inst: object, attribute: attrs.Attribute, value: str) -> None:
         raise InvalidValue(attribute.name, f"{attribute.name} must be an http(s) address")
 
 
-def _enum(cls: type[enum.Enum]):  # type: ignore[no-untyped-def]
-    def convert(value: Any) -> enum.Enum:
+def _enum(cls: type[enum.Enum]) -> attrs.Converter:  # type: ignore[type-arg]
+    def convert(value: Any, _self: object, field: attrs.Attribute) -> enum.Enum:  # type: ignore[type-arg]
         if isinstance(value, cls):
             return value
         try:
             return cls(value)
         except ValueError:
             allowed = ", ".join(str(m.value) for m in cls)
-            raise InvalidValue(cls.__name__, f"{value!r} is not one of: {allowed}") from None
+            raise InvalidValue(field.name, f"{field.name}: {value!r} is not one of: {allowed}") from None
 
-    return convert
+    return attrs.Converter(convert, takes_self=True, takes_field=True)  # type: ignore[call-overload]
 
 
 @attrs.frozen

@@ -39,6 +39,10 @@ class PersonalUser(Aggregate):
         self.id_number = id_number
         self.auth_status = TenantStatus.AUTH_SUCCESS
 
+    def become_internal(self) -> None:
+        """The person joined an internal enterprise (counts against the internal-user quota)."""
+        self.internal = True
+
     def freeze(self) -> None:
         self.frozen = True
 

@@ -37,6 +37,12 @@ def usage(uow: UnitOfWork) -> dict[QuotaKind, int]:
     }
 
 
+def require_valid_licence(uow: UnitOfWork, *, clock: Clock) -> None:
+    """Raise NotInitialized or LicenceError (expired) before any creation."""
+    inst = require_installation(uow)
+    inst.licence.check_valid(product_code=inst.product_code, now=clock.now())
+
+
 def check_quota(uow: UnitOfWork, kind: QuotaKind, *, clock: Clock, adding: int = 1) -> None:
     """Raise QuotaExceeded (or LicenceError when expired) before creating ``adding`` more."""
     inst = require_installation(uow)

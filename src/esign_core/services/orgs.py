@@ -8,18 +8,23 @@ from esign_core.model.org import Member, MemberRole, Organization, OrgUnitKind, 
 from esign_core.model.user import PersonalUser
 from esign_core.ports import Clock, IdGenerator, UnitOfWork
 from esign_core.services.commands import AddExternalEnterprise, AddInternalEnterprise
-from esign_core.services.licensing import check_quota
+from esign_core.services.licensing import check_quota, require_valid_licence
 from esign_core.values import Phone, Uscc
 
 
 def _admin_user(
     uow: UnitOfWork, *, name: str, mobile: Phone, internal: bool, clock: Clock, ids: IdGenerator
 ) -> PersonalUser:
+    """Find the admin's user account by mobile, or create it; an outside user who becomes the admin
+    of an internal unit turns internal and then counts against the internal-user quota."""
     user = uow.users.by_account(mobile.value)
     if user is None:
         check_quota(uow, QuotaKind.INTERNAL_USERS if internal else QuotaKind.EXTERNAL_USERS, clock=clock)
         user = PersonalUser(id=ids.next_id(), name=name, mobile=mobile, internal=internal, created_at=clock.now())
         uow.users.add(user)
+    elif internal and not user.internal:
+        check_quota(uow, QuotaKind.INTERNAL_USERS, clock=clock)
+        user.become_internal()
     return user
 
 
@@ -31,6 +36,7 @@ def add_internal_enterprise(cmd: AddInternalEnterprise, *, uow: UnitOfWork, cloc
     mobile = Phone(cmd.admin_mobile)
     uscc = Uscc(cmd.uscc) if cmd.uscc else None
     with uow:
+        require_valid_licence(uow, clock=clock)
         parent = uow.organizations.get(cmd.parent_id)
         if parent.tenant_type is TenantType.COMPANY:
             raise DomainError("an external enterprise cannot have internal units", field="parent_id")
@@ -69,8 +75,9 @@ def add_external_enterprise(cmd: AddExternalEnterprise, *, uow: UnitOfWork, cloc
     mobile = Phone(cmd.admin_mobile)
     uscc = Uscc(cmd.uscc) if cmd.uscc else None
     with uow:
-        if uow.organizations.by_name(cmd.name.strip(), TenantType.COMPANY) is not None:
-            raise AlreadyExists(f"an external enterprise named {cmd.name.strip()!r} already exists", field="name")
+        # Enterprise names are unique nationwide: an external one may not share an internal one's name.
+        if uow.organizations.by_name(cmd.name.strip()) is not None:
+            raise AlreadyExists(f"an organization named {cmd.name.strip()!r} already exists", field="name")
         check_quota(uow, QuotaKind.EXTERNAL_ENTERPRISES, clock=clock)
         org = Organization.create(
             id=ids.next_id(),

@@ -47,6 +47,6 @@ def _coerce(cls: type[Section], changes: dict[str, Any]) -> dict[str, Any]:
                     "no": False,
                 }.get(value.lower(), value)
             elif isinstance(default, int):
-                value = int(value) if value.strip().lstrip("-").isdigit() else value
+                value = int(value) if value.strip().lstrip("-").isdecimal() and value.isascii() else value
         out[key] = value
     return out

@@ -41,7 +41,9 @@ def initialize_platform(
     is written.
     """
     now = clock.now()
-    # Validate everything before touching the database.
+    with uow:
+        refuse_second_init(uow.installation.find())
+    # Validate everything before writing anything.
     licence = licences.verify(cmd.licence_code)
     licence.check_valid(product_code=cmd.product_code, now=now)
     PasswordPolicy().check(cmd.admin_password, field="admin_password")

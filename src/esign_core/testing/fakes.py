@@ -70,8 +70,10 @@ class _Repo(Generic[A]):
         return item
 
     def _where(self, pred: Callable[[A], bool]) -> list[A]:
-        ids = {i for i, row in self._committed.items() if pred(row)}
-        ids |= {i for i, row in self._uow.staged_items(self._name) if pred(row)}  # type: ignore[arg-type]
+        # A row this unit of work already holds is judged by its staged (possibly changed) copy.
+        staged = dict(self._uow.staged_items(self._name))
+        ids = {i for i, row in self._committed.items() if i not in staged and pred(row)}
+        ids |= {i for i, row in staged.items() if pred(row)}  # type: ignore[arg-type]
         return [self.get(i) for i in sorted(ids)]
 
     def _first(self, pred: Callable[[A], bool]) -> A | None:
@@ -233,7 +235,9 @@ class InMemoryUnitOfWork:
 
     # -- UnitOfWork ------------------------------------------------------------------------
     def __enter__(self) -> InMemoryUnitOfWork:
+        events = self._events
         self._reset()
+        self._events = events
         return self
 
     def __exit__(
