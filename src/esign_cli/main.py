@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 import esign_core
 from esign_core.errors import EsignError, InvalidValue, NotFoundError, PermissionDenied, PortError
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Exit codes: 1 = a check failed / generic, 2 = bad input (click's own), 3 = refused by a rule,
 # 4 = not found, 5 = permission, 6 = outside system unavailable.
@@ -39,7 +40,7 @@ class EsignGroup(click.Group):
         except EsignError as exc:
             field = exc.fields.get("field")
             where = f" [{field}]" if field else ""
-            err_console.print(f"[bold red]error[/] ({exc.code}){where}: {exc.message}")
+            err_console.print(f"[bold red]error[/] ({exc.code}){escape(where)}: {escape(exc.message)}")
             sys.exit(exit_code_for(exc))
 
 

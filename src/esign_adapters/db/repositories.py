@@ -1,0 +1,273 @@
+"""SQL repositories: the methods of :mod:`esign_core.ports.repositories`, with the semantics of the
+in-memory fakes.
+
+A query answers from the committed rows that match it (checked once more in Python, so that
+collation quirks such as MariaDB's trailing-space padding cannot widen an answer) together with
+the aggregates this unit of work already holds that match it in memory (a held aggregate is
+judged by its in-memory state, not by its stored row), ordered by id. Every
+aggregate returned is tracked: loading the same id twice gives the same object, and it is saved
+(version-checked) on commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from esign_adapters.db import tables as t
+from esign_adapters.db.errors import translate_error
+from esign_adapters.db.identity import UnitState
+from esign_adapters.db.mappers import Mapper
+from esign_core.errors import NotFoundError
+from esign_core.model.base import Aggregate
+from esign_core.model.certificate import Certificate, CertificateKind
+from esign_core.model.contract import Contract, ContractStatus
+from esign_core.model.document import Document
+from esign_core.model.installation import INSTALLATION_ID, Installation
+from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
+from esign_core.model.policy import Section
+from esign_core.model.seal import Seal, SealType
+from esign_core.model.user import AdminAccount, PersonalUser, Role
+
+A = TypeVar("A", bound=Aggregate)
+S = TypeVar("S", bound=Section)
+StateFn = Callable[[], UnitState]
+
+
+class SqlRepository(Generic[A]):
+    """add / get / find plus the query helpers the specific repositories are written with."""
+
+    def __init__(self, state: StateFn, mapper: Mapper[A]) -> None:
+        self._state = state
+        self._mapper = mapper
+
+    def add(self, item: A) -> None:
+        """Stage a new aggregate; inserted on commit (AlreadyExists on a duplicate id or key)."""
+        self._state().track_new(self._mapper, item)
+
+    def find(self, id: int) -> A | None:
+        state = self._state()
+        hit = state.identity(self._mapper.name, id)
+        if hit is not None:
+            return hit  # type: ignore[return-value]
+        loaded = self._load(state, self._mapper.table.c.id == id)
+        return state.adopt(self._mapper, loaded[0]) if loaded else None  # type: ignore[return-value]
+
+    def get(self, id: int) -> A:
+        item = self.find(id)
+        if item is None:
+            raise NotFoundError(f"{self._mapper.name} {id} not found", id=str(id))
+        return item
+
+    def _load(self, state: UnitState, clause: sa.ColumnElement[bool] | None, *, limit: int | None = None) -> list[A]:
+        try:
+            return self._mapper.load(state.connection, clause, limit=limit)
+        except SQLAlchemyError as exc:
+            raise translate_error(exc) from exc
+
+    def _where(
+        self, clause: sa.ColumnElement[bool] | None, pred: Callable[[A], bool], *, limit: int | None = None
+    ) -> list[A]:
+        """Committed rows matching ``clause`` and ``pred`` ∪ held aggregates matching ``pred``.
+
+        An aggregate this unit of work already holds is judged by its in-memory (possibly
+        changed) state, never by its stored row, exactly like the fake."""
+        state = self._state()
+        held = {item.id: item for item in state.held(self._mapper.name)}
+        outside = self._not_held(clause, held)
+        found: dict[int, A] = {i: item for i, item in held.items() if pred(item)}  # type: ignore[misc, arg-type]
+        for item in self._load(state, outside, limit=limit):
+            if pred(item):
+                found[item.id] = state.adopt(self._mapper, item)  # type: ignore[assignment]
+        items = [found[i] for i in sorted(found)]
+        return items if limit is None else items[:limit]
+
+    def _first(self, clause: sa.ColumnElement[bool] | None, pred: Callable[[A], bool]) -> A | None:
+        found = self._where(clause, pred)
+        return found[0] if found else None
+
+    def _count(self, clause: sa.ColumnElement[bool], pred: Callable[[A], bool]) -> int:
+        """How many aggregates :meth:`_where` would return, the stored ones counted by the database."""
+        state = self._state()
+        held = {item.id: item for item in state.held(self._mapper.name)}
+        stmt = sa.select(sa.func.count()).select_from(self._mapper.table).where(self._not_held(clause, held))
+        stored = int(state.execute(stmt).scalar_one())
+        return stored + sum(1 for item in held.values() if pred(item))  # type: ignore[arg-type]
+
+    def _not_held(self, clause: sa.ColumnElement[bool] | None, held: dict[int, Aggregate]) -> sa.ColumnElement[bool]:
+        conditions = [] if clause is None else [clause]
+        if held:
+            conditions.append(self._mapper.table.c.id.not_in(list(held)))
+        return sa.and_(sa.true(), *conditions)
+
+
+class SqlInstallationRepository(SqlRepository[Installation]):
+    def find(self) -> Installation | None:  # type: ignore[override]
+        """The installation row, or None before ``esign init``."""
+        return super().find(INSTALLATION_ID)
+
+
+class SqlOrganizationRepository(SqlRepository[Organization]):
+    _c = t.organizations.c
+
+    def platform(self) -> Organization | None:
+        return self._first(
+            self._c.tenant_type == TenantType.CORPORATE.value, lambda o: o.tenant_type is TenantType.CORPORATE
+        )
+
+    def children(self, parent_id: int) -> Sequence[Organization]:
+        return self._where(
+            sa.and_(self._c.parent_id == parent_id, self._c.deleted.is_(False)),
+            lambda o: o.parent_id == parent_id and not o.deleted,
+        )
+
+    def by_name(self, name: str, tenant_type: TenantType | None = None) -> Organization | None:
+        clause = sa.and_(self._c.name == name, self._c.deleted.is_(False))
+        if tenant_type is not None:
+            clause = sa.and_(clause, self._c.tenant_type == tenant_type.value)
+        return self._first(
+            clause, lambda o: o.name == name and not o.deleted and (tenant_type is None or o.tenant_type is tenant_type)
+        )
+
+    def count(self, tenant_type: TenantType, *, unit_kind: OrgUnitKind | None = None) -> int:
+        """Non-deleted organizations of that type (and unit kind, when given)."""
+        clause = sa.and_(self._c.tenant_type == tenant_type.value, self._c.deleted.is_(False))
+        if unit_kind is not None:
+            clause = sa.and_(clause, self._c.unit_kind == unit_kind.value)
+        return self._count(
+            clause,
+            lambda o: (
+                o.tenant_type is tenant_type and not o.deleted and (unit_kind is None or o.unit_kind is unit_kind)
+            ),
+        )
+
+
+class SqlMemberRepository(SqlRepository[Member]):
+    _c = t.members.c
+
+    def of_org(self, org_id: int) -> Sequence[Member]:
+        return self._where(self._c.org_id == org_id, lambda m: m.org_id == org_id)
+
+    def of_user(self, user_id: int) -> Sequence[Member]:
+        return self._where(self._c.user_id == user_id, lambda m: m.user_id == user_id)
+
+
+class SqlUserRepository(SqlRepository[PersonalUser]):
+    _c = t.users.c
+
+    def by_account(self, account: str) -> PersonalUser | None:
+        """By mobile number or e-mail address."""
+        return self._first(
+            sa.or_(self._c.mobile == account, self._c.email == account),
+            lambda u: account in (str(u.mobile or ""), str(u.email or "")),
+        )
+
+    def count(self, *, internal: bool) -> int:
+        return self._count(self._c.internal.is_(internal), lambda u: u.internal is internal)
+
+
+class SqlContactRepository(SqlRepository[Contact]):
+    def list(self, kind: ContactKind) -> Sequence[Contact]:
+        return self._where(t.contacts.c.kind == kind.value, lambda c: c.kind is kind)
+
+
+class SqlAdminAccountRepository(SqlRepository[AdminAccount]):
+    def by_username(self, username: str) -> AdminAccount | None:
+        return self._first(t.admin_accounts.c.username == username, lambda a: a.username == username)
+
+    def list(self) -> Sequence[AdminAccount]:
+        return self._where(None, lambda a: True)
+
+
+class SqlRoleRepository(SqlRepository[Role]):
+    def by_name(self, name: str) -> Role | None:
+        return self._first(t.roles.c.name == name, lambda r: r.name == name)
+
+    def list(self) -> Sequence[Role]:
+        return self._where(None, lambda r: True)
+
+
+class SqlSealTypeRepository(SqlRepository[SealType]):
+    def list(self) -> Sequence[SealType]:
+        return self._where(None, lambda s: True)
+
+    def by_name(self, name: str) -> SealType | None:
+        return self._first(t.seal_types.c.name == name, lambda s: s.name == name)
+
+
+class SqlSealRepository(SqlRepository[Seal]):
+    def of_owner(self, owner_id: int) -> Sequence[Seal]:
+        return self._where(t.seals.c.owner_id == owner_id, lambda s: s.owner_id == owner_id)
+
+
+class SqlCertificateRepository(SqlRepository[Certificate]):
+    _c = t.certificates.c
+
+    def by_serial(self, serial: str) -> Certificate | None:
+        return self._first(self._c.serial == serial, lambda c: c.serial == serial)
+
+    def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]:
+        """By kind and a case-sensitive substring of the subject name (both optional)."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if kind is not None:
+            conditions.append(self._c.kind == kind.value)
+        if subject_name is not None:
+            # LIKE is case-insensitive on SQLite; the predicate below keeps the answer exact.
+            conditions.append(self._c.subject_name.contains(subject_name, autoescape=True))
+        return self._where(
+            sa.and_(*conditions) if conditions else None,
+            lambda c: (kind is None or c.kind is kind) and (subject_name is None or subject_name in c.subject_name),
+        )
+
+
+class SqlDocumentRepository(SqlRepository[Document]):
+    def of_contract(self, contract_id: int) -> Sequence[Document]:
+        return self._where(t.documents.c.contract_id == contract_id, lambda d: d.contract_id == contract_id)
+
+
+class SqlContractRepository(SqlRepository[Contract]):
+    _c = t.contracts.c
+
+    def by_biz_id(self, biz_id: str) -> Contract | None:
+        return self._first(self._c.biz_id == biz_id, lambda c: c.biz_id == biz_id)
+
+    def with_status(self, status: ContractStatus, *, limit: int = 100) -> Sequence[Contract]:
+        """The first ``limit`` contracts in that status, by id."""
+        return self._where(self._c.status == status.value, lambda c: c.status is status, limit=limit)
+
+
+class SqlSettingsRepository:
+    """Console settings, one JSON row per section. A section read in this unit of work is saved
+    with a version check; one only written (never read) replaces whatever is stored."""
+
+    def __init__(self, state: StateFn) -> None:
+        self._state = state
+
+    def get(self, section: type[S]) -> S:
+        """The stored section, or its defaults when never saved."""
+        state = self._state()
+        name = section.SECTION
+        cached = state.settings_staged.get(name) or state.settings_read.get(name)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        row = state.execute(
+            sa.select(t.settings.c.data, t.settings.c.version).where(t.settings.c.section == name)
+        ).first()
+        if row is None:
+            state.settings_versions[name] = None
+            value = section()
+        else:
+            state.settings_versions[name] = row.version
+            known = {f.name for f in attrs.fields(section)}
+            # Keys of a newer or older release are dropped rather than refused: a tolerant reader.
+            value = section.from_dict({k: v for k, v in dict(row.data).items() if k in known})
+        state.settings_read[name] = value
+        return value
+
+    def put(self, value: Section) -> None:
+        """Replace a section (saved on commit)."""
+        self._state().settings_staged[value.SECTION] = value

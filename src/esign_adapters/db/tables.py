@@ -1,0 +1,387 @@
+"""The relational schema: SQLAlchemy Core tables, one per aggregate (plus the contract's children).
+
+Rows are translated to and from the domain explicitly (:mod:`esign_adapters.db.mappers`); the
+domain classes are never mapped. The schema is written once for SQLite, PostgreSQL 15 and
+MariaDB 10.11 / MySQL 8:
+
+- ids are 64-bit snowflakes assigned by the domain (``BigInteger``, no autoincrement);
+- every aggregate has ``version`` for optimistic locking;
+- enums are stored as their string values, sets as JSON lists;
+- every ``String`` has a length (MariaDB needs one for an index); free text is ``Text``;
+- datetimes go through :class:`UtcDateTime`, which always hands back UTC-aware values;
+- MySQL/MariaDB tables use ``utf8mb4_bin`` so that comparisons and unique keys are
+  case-sensitive, as on the other two databases.
+
+Alembic revisions under ``migrations/versions`` must create exactly this schema; a test compares
+them on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+#: Table options for MySQL/MariaDB: full Unicode, binary (case-sensitive) comparison.
+MYSQL_OPTIONS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that goes in UTC-aware and comes out UTC-aware on every backend.
+
+    PostgreSQL keeps ``timestamptz``; SQLite and MySQL/MariaDB cannot keep an offset, so UTC is
+    stored without tzinfo and re-attached on read. MySQL/MariaDB get ``DATETIME(6)`` so that
+    microseconds survive. Naive datetimes are refused: every datetime in esign is UTC-aware.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("refusing to store a naive datetime; esign stores UTC-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False)
+
+
+def _version() -> sa.Column[int]:
+    return sa.Column("version", sa.Integer, nullable=False)
+
+
+def _enum(name: str, *, nullable: bool = False) -> sa.Column[str]:
+    return sa.Column(name, sa.String(32), nullable=nullable)
+
+
+def _blob(prefix: str, *, nullable: bool) -> list[sa.Column[Any]]:
+    """A :class:`~esign_core.values.BlobRef` as four columns; the digest as ``algorithm:hex``."""
+    return [
+        sa.Column(f"{prefix}_backend", sa.String(50), nullable=nullable),
+        sa.Column(f"{prefix}_key", sa.String(500), nullable=nullable),
+        sa.Column(f"{prefix}_size", sa.BigInteger, nullable=nullable),
+        sa.Column(f"{prefix}_digest", sa.String(100), nullable=nullable),
+    ]
+
+
+installation = sa.Table(
+    "installation",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("product_code", sa.String(64), nullable=False),
+    sa.Column("licence_code", sa.Text, nullable=False),
+    sa.Column("use_external_api", sa.Boolean, nullable=False),
+    sa.Column("platform_org_id", sa.BigInteger),
+    sa.Column("initialized_at", UtcDateTime),
+    sa.Column("licence_id", sa.String(100), nullable=False),
+    sa.Column("licence_product_code", sa.String(64), nullable=False),
+    sa.Column("licensee", sa.String(200), nullable=False),
+    sa.Column("licence_issued_at", UtcDateTime, nullable=False),
+    sa.Column("licence_expires_at", UtcDateTime, nullable=False),
+    sa.Column("quota_internal_enterprises", sa.Integer),
+    sa.Column("quota_internal_users", sa.Integer),
+    sa.Column("quota_external_enterprises", sa.Integer),
+    sa.Column("quota_external_users", sa.Integer),
+    **MYSQL_OPTIONS,
+)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(100), nullable=False, index=True),
+    _enum("tenant_type"),
+    _enum("unit_kind"),
+    sa.Column("parent_id", sa.BigInteger, index=True),
+    sa.Column("uscc", sa.String(18)),
+    sa.Column("legal_person", sa.String(100)),
+    _enum("status"),
+    sa.Column("frozen", sa.Boolean, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("admin_member_id", sa.BigInteger),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_organizations_tenant_type", "tenant_type", "unit_kind"),
+    **MYSQL_OPTIONS,
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("org_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("number", sa.String(64)),
+    sa.Column("roles", sa.JSON, nullable=False),
+    _enum("status"),
+    sa.Column("joined_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("mobile", sa.String(20), unique=True),
+    sa.Column("email", sa.String(254), unique=True),
+    sa.Column("id_number", sa.String(32)),
+    _enum("auth_status"),
+    sa.Column("frozen", sa.Boolean, nullable=False),
+    sa.Column("internal", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _id(),
+    _version(),
+    _enum("kind"),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("mobile", sa.String(20)),
+    sa.Column("email", sa.String(254)),
+    sa.Column("number", sa.String(64)),
+    sa.Column("enterprise_name", sa.String(200)),
+    sa.Index("ix_contacts_kind", "kind"),
+    **MYSQL_OPTIONS,
+)
+
+admin_accounts = sa.Table(
+    "admin_accounts",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role_ids", sa.JSON, nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False),
+    sa.Column("locked_until", UtcDateTime),
+    sa.Column("password_changed_at", UtcDateTime, nullable=False),
+    sa.Column("last_login_at", UtcDateTime),
+    sa.Column("mfa_secret_ref", sa.Text),
+    **MYSQL_OPTIONS,
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(50), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("permissions", sa.JSON, nullable=False),
+    sa.Column("builtin", sa.Boolean, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+seal_types = sa.Table(
+    "seal_types",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(50), nullable=False, unique=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("builtin", sa.Boolean, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+seals = sa.Table(
+    "seals",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("owner_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    _enum("kind"),
+    sa.Column("seal_type_id", sa.BigInteger),
+    sa.Column("spec_key", sa.String(32), nullable=False),
+    sa.Column("spec_shape", sa.String(32), nullable=False),
+    sa.Column("spec_width_mm", sa.Integer, nullable=False),
+    sa.Column("spec_height_mm", sa.Integer, nullable=False),
+    _enum("category"),
+    _enum("status"),
+    *_blob("image", nullable=True),
+    sa.Column("custom_image", sa.Boolean, nullable=False),
+    sa.Column("authorized_member_ids", sa.JSON, nullable=False),
+    sa.Column("use_count", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    _id(),
+    _version(),
+    _enum("kind"),
+    sa.Column("subject_name", sa.Text, nullable=False),
+    _enum("subject_type"),
+    sa.Column("subject_code", sa.String(64)),
+    sa.Column("serial", sa.String(128), nullable=False, unique=True),
+    sa.Column("issuer", sa.Text, nullable=False),
+    sa.Column("ca_name", sa.Text, nullable=False),
+    sa.Column("not_before", UtcDateTime, nullable=False),
+    sa.Column("not_after", UtcDateTime, nullable=False),
+    sa.Column("key_type", sa.String(32), nullable=False),
+    sa.Column("key_ref", sa.Text),
+    _enum("status"),
+    sa.Column("revoked_at", UtcDateTime),
+    sa.Column("revocation_reason", sa.String(200)),
+    sa.Column("owner_id", sa.BigInteger, index=True),
+    sa.Index("ix_certificates_kind", "kind"),
+    **MYSQL_OPTIONS,
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("title", sa.String(200), nullable=False),
+    *_blob("original", nullable=False),
+    *_blob("current", nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("contract_id", sa.BigInteger, index=True),
+    sa.Column("attachment", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revisions", sa.Integer, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("biz_id", sa.String(128), unique=True),
+    sa.Column("sn", sa.String(128)),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("ordinal", sa.Boolean, nullable=False),
+    sa.Column("category_id", sa.BigInteger, index=True),
+    sa.Column("creator_id", sa.BigInteger),
+    sa.Column("tenant_id", sa.BigInteger, index=True),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("document_ids", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("updated_at", UtcDateTime),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("expire_at", UtcDateTime, index=True),
+    sa.Column("completed_at", UtcDateTime),
+    sa.Column("comments", sa.Text),
+    **MYSQL_OPTIONS,
+)
+
+
+def _contract_fk() -> sa.Column[int]:
+    return sa.Column(
+        "contract_id",
+        sa.BigInteger,
+        sa.ForeignKey("contracts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
+# Children of a contract: replaced as a whole when the contract is saved. ``seq`` keeps list order.
+contract_signatories = sa.Table(
+    "contract_signatories",
+    metadata,
+    _contract_fk(),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    _enum("tenant_type"),
+    sa.Column("tenant_name", sa.String(200), nullable=False),
+    sa.Column("serial_no", sa.Integer, nullable=False),
+    sa.Column("receiver_name", sa.String(100)),
+    sa.Column("contact", sa.String(254), index=True),
+    _enum("status"),
+    sa.Column("received_at", UtcDateTime),
+    **MYSQL_OPTIONS,
+)
+
+contract_actions = sa.Table(
+    "contract_actions",
+    metadata,
+    _contract_fk(),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("signatory_id", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    _enum("type"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("serial_no", sa.Integer, nullable=False),
+    _enum("status"),
+    sa.Column("seal_ids", sa.JSON, nullable=False),
+    sa.Column("operators", sa.JSON, nullable=False),
+    sa.Column("completed_at", UtcDateTime),
+    sa.Column("completed_by", sa.BigInteger, index=True),
+    **MYSQL_OPTIONS,
+)
+
+contract_stampers = sa.Table(
+    "contract_stampers",
+    metadata,
+    _contract_fk(),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("action_id", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("document_id", sa.BigInteger, nullable=False, index=True),
+    _enum("type"),
+    sa.Column("position_kind", sa.String(16)),  # "page", "keyword" or NULL (across-page)
+    sa.Column("page", sa.Integer),
+    sa.Column("offset_x", sa.Double),
+    sa.Column("offset_y", sa.Double),
+    sa.Column("keyword", sa.Text),
+    sa.Column("keyword_index", sa.Integer),
+    **MYSQL_OPTIONS,
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("section", sa.String(50), primary_key=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    _version(),
+    **MYSQL_OPTIONS,
+)
+
+#: Children first: the order in which rows can be deleted.
+DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))
