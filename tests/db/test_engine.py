@@ -193,3 +193,14 @@ def test_the_three_dialects_are_registered_as_entry_points() -> None:
     assert (PostgresDialect.default_port, MysqlDialect.default_port, SqliteDialect.default_port) == (5432, 3306, None)
     assert SqliteDialect.driver_hint is None
     assert PostgresDialect.driver_hint == "pip install 'esign[postgres]'"
+
+
+def test_a_one_letter_password_does_not_mangle_the_error_message() -> None:
+    from sqlalchemy.engine import make_url
+
+    from esign_adapters.db.errors import scrub
+
+    url = make_url("postgresql+psycopg://u:x@127.0.0.1/db")
+    assert scrub('database "db" does not exist; password x was sent', url) == (
+        'database "db" does not exist; password *** was sent'
+    )

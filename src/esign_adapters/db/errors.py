@@ -126,14 +126,16 @@ def scrub(text: str, url: URL) -> str:
         from urllib.parse import quote_plus
 
         for variant in {str(password), quote_plus(str(password))}:
-            text = text.replace(variant, "***")
+            # Whole tokens only: a short password like "x" must not mangle "does not exist".
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(variant)}(?![A-Za-z0-9])", "***", text)
     return text
 
 
 def connect_error(exc: BaseException, url: URL, *, label: str, default_port: int | None = None) -> DatabaseError:
     """A readable :class:`DatabaseError` for a failed connection attempt to ``url``."""
-    detail = scrub(first_line(exc), url)
-    lower = detail.lower()
+    raw = first_line(exc)
+    detail = scrub(raw, url)
+    lower = raw.lower()  # classify on the server's own words; only ``detail`` is ever shown
     port = url.port or default_port
     where = f"{url.host or 'localhost'}:{port}" if port else (url.host or "localhost")
     errno = _vendor_code(exc)[1] if isinstance(exc, DBAPIError) else None

@@ -1,0 +1,36 @@
+"""Running the app with uvicorn (``esign serve``)."""
+
+from __future__ import annotations
+
+from esign_adapters.bootstrap import Platform
+from esign_adapters.settings import DEFAULT_PORT
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def serve(platform: Platform | None = None, host: str | None = None, port: int | None = None, *,
+          proxy_headers: bool = False, forwarded_allow_ips: str | None = None, log_level: str = "info") -> None:
+    """Serve the console, portal, open API and REST API until interrupted.
+
+    ``host``/``port`` default to the platform settings (127.0.0.1:9181). Behind a reverse proxy
+    pass ``proxy_headers=True`` and the proxy's address in ``forwarded_allow_ips`` so that client
+    addresses (used by the login rate limit) and the https scheme (HSTS) are the real ones.
+    """
+    import uvicorn
+
+    from esign_http.app import create_app
+
+    platform = platform or Platform.from_settings()
+    app = create_app(platform)
+    uvicorn.run(app, host=host or platform.settings.host or DEFAULT_HOST,
+                port=port or platform.settings.port or DEFAULT_PORT, proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips, log_level=log_level, server_header=False)
+
+
+def serve_settings(settings: object, *, host: str | None = None, port: int | None = None) -> None:
+    """Entry point ``esign.web:serve`` used by ``esign serve`` (the CLI may not import this layer)."""
+    from esign_adapters.settings import Settings
+
+    if not isinstance(settings, Settings):
+        raise TypeError("serve_settings needs esign_adapters.settings.Settings")
+    serve(Platform.from_settings(settings), host=host, port=port)
