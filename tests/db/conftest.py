@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -178,3 +179,32 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.connect() as conn:
             conn.execute(sa.text(drop))
         engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line per backend, so a CI log shows the repository suite ran on every database."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "tests/db/" not in getattr(report, "nodeid", "") or getattr(report, "when", "call") not in (
+                "call",
+                "setup",
+            ):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            backend = next(
+                (
+                    b
+                    for b in ("memory", "sqlite", "postgresql", "mysql")
+                    if f"[{b}" in report.nodeid or f"-{b}]" in report.nodeid or f"-{b}-" in report.nodeid
+                ),
+                None,
+            )
+            if backend:
+                counts.setdefault(backend, {}).setdefault(outcome, 0)
+                counts[backend][outcome] += 1
+    if counts:
+        terminalreporter.write_sep("-", "repository suite per backend")
+        for backend, c in sorted(counts.items()):
+            terminalreporter.write_line(f"{backend}: " + ", ".join(f"{n} {o}" for o, n in sorted(c.items())))
