@@ -65,10 +65,9 @@ def _check_licence_key(s: Settings) -> Check:
 
 
 def _check_database(s: Settings) -> list[Check]:
+    from esign_adapters.bootstrap import Platform
     from esign_adapters.db.engine import check_connection
     from esign_adapters.db.migrate import needs_upgrade
-
-    from esign_adapters.bootstrap import Platform
     from esign_adapters.settings import mask_url
 
     masked = mask_url(s.database_url)
