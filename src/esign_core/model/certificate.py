@@ -16,6 +16,7 @@ class CertificateKind(enum.Enum):
     EVENT = "EVENT"  # one signing, short validity
     LONG_TERM = "LONG_TERM"
     CA = "CA"  # our own root / issuing CA
+    SERVICE = "SERVICE"  # our own service certificates (time-stamping authority, OCSP responder)
 
 
 class SubjectType(enum.Enum):

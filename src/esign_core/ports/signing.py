@@ -57,6 +57,9 @@ class CertificateAuthority(Protocol):
     def import_certificate(self, data: bytes, *, password: bytes | None = None) -> Credential:
         """From PKCS#12 (with key) or PEM (certificate and key); fields read from the certificate."""
 
+    def load_credential(self, certificate: Certificate) -> Credential:
+        """A stored long-term certificate with its (unsealed) key, for repeated signing."""
+
     def revoke(self, serial: str, *, reason: str, at: datetime) -> None: ...
 
     def crl(self) -> bytes:
@@ -71,7 +74,8 @@ class CertificateAuthority(Protocol):
 
 class TimeStamper(Protocol):
     def timestamp(self, message_imprint: bytes, *, hash_algorithm: str = "sha256") -> bytes:
-        """A DER RFC 3161 TimeStampToken. Raises SigningError when the TSA is unavailable."""
+        """A DER RFC 3161 TimeStampToken over ``message_imprint`` (the digest itself, made with
+        ``hash_algorithm``). Raises SigningError when the TSA is unavailable."""
 
 
 class SealStyle(enum.Enum):
