@@ -6,8 +6,10 @@ constructs adapters.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ class Platform:
         self.engine = engine
         self._initialized = False
         self._lock = threading.Lock()
+        self._tsa: tuple[Any, Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Platform:
@@ -81,8 +84,52 @@ class Platform:
             hasher=self.hasher,
             licences=self.licences,
             secrets=self.secrets,
+            ca=self.ca,
         )
         return bus.handle(command)
+
+    # -- signing engine -----------------------------------------------------------------------
+    @cached_property
+    def ca(self) -> Any:
+        """The internal CA (``<data_dir>/pki``; ``[pki]`` in esign.toml). Its CRL/OCSP addresses
+        default to ``http://127.0.0.1:<port>/pki``: set ``[pki] base_url`` to the external address
+        so that outside validators can reach them."""
+        from esign_adapters.pki.ca import InternalCertificateAuthority
+
+        pki = self.settings.file_values.get("pki", {})
+        return InternalCertificateAuthority.from_settings(
+            self.settings.data_dir / "pki",
+            pki if isinstance(pki, dict) else {},
+            default_base_url=f"http://127.0.0.1:{self.settings.port}/pki",
+            secret_box=self.secrets,
+            clock=self.clock,
+            ids=self.ids,
+        )
+
+    def timestamper(self) -> Any:
+        """The configured TSA: ``[tsa] url`` for an external RFC 3161 service, else ours. The
+        internal TSA's certificate is renewed by the CA when due; the stamper is rebuilt daily."""
+        tsa = self.settings.file_values.get("tsa", {})
+        url = tsa.get("url") if isinstance(tsa, dict) else None
+        if url:
+            from esign_adapters.tsa import HttpTimeStamper
+
+            return HttpTimeStamper(str(url), timeout=float(tsa.get("timeout", 10)))
+        from esign_adapters.tsa import InternalTimeStamper
+
+        now = self.clock.now()
+        with self._lock:
+            built = self._tsa
+            if built is None or (now - built[0]).total_seconds() > 86400:
+                built = (now, InternalTimeStamper(self.ca.tsa_credential(at=now), clock=self.clock))
+                self._tsa = built
+        return built[1]
+
+    @cached_property
+    def seal_renderer(self) -> Any:
+        from esign_adapters.seals.renderer import PillowSealRenderer
+
+        return PillowSealRenderer()
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
@@ -155,7 +202,12 @@ class Platform:
         if not self.schema_ready():
             self.migrate()
         self.settings.config_dir.mkdir(parents=True, exist_ok=True)
+        pki_dir = self.settings.data_dir / "pki"
+        made_ca = False
         try:
+            if not self.ca.is_initialized():  # activation also creates the internal CA
+                self.ca.init(at=self.clock.now())
+                made_ca = True
             if not cmd.use_external_api:
                 assert offline_token is not None and licence_image is not None
                 for name, data in ((OFFLINE_TOKEN_FILE, offline_token), (LICENCE_IMAGE_FILE, licence_image)):
@@ -168,6 +220,9 @@ class Platform:
         except BaseException:
             for p in placed:
                 p.unlink(missing_ok=True)
+            if made_ca:  # a CA made for a failed activation must not linger
+                shutil.rmtree(pki_dir, ignore_errors=True)
+                self.__dict__.pop("ca", None)
             raise
         self._initialized = True
         return result

@@ -66,7 +66,7 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import db, doctor, licence, serve, settings, setup
+    from esign_cli import db, doctor, licence, pki, serve, settings, setup
 
     cli.add_command(serve.serve)
     cli.add_command(setup.init)
@@ -74,6 +74,7 @@ def _register() -> None:
     cli.add_command(doctor.doctor)
     cli.add_command(licence.license_group)
     cli.add_command(settings.settings_group)
+    cli.add_command(pki.pki)
 
 
 _register()

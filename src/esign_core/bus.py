@@ -9,9 +9,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from esign_core.errors import ConfigurationError
 from esign_core.model.base import Event
 from esign_core.ports import UnitOfWork
-from esign_core.services import auth, licensing, orgs, settings, setup
+from esign_core.services import auth, certificates, licensing, orgs, settings, setup
 from esign_core.services import commands as c
 
 log = logging.getLogger(__name__)
@@ -23,16 +24,30 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     c.AddInternalEnterprise: orgs.add_internal_enterprise,
     c.AddExternalEnterprise: orgs.add_external_enterprise,
     c.ChangeSettings: settings.change_settings,
+    certificates.IssueLongTermCertificate: certificates.issue_long_term_certificate,
+    certificates.ImportCertificate: certificates.import_certificate,
+    certificates.RevokeCertificate: certificates.revoke_certificate,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}
 
 
-def _inject(handler: Callable[..., Any], deps: Mapping[str, Any]) -> Callable[[Any], Any]:
+def _inject(handler: Callable[..., Any], deps: Mapping[str, Any], *, strict: bool) -> Callable[[Any], Any]:
+    """Bind a handler's keyword dependencies by name. Event handlers are ``strict`` (a missing
+    dependency is a wiring bug, refused when the bus is built, since their failures are only
+    logged); a command handler whose dependency is missing refuses that command alone."""
     params = list(inspect.signature(handler).parameters)[1:]
     missing = [p for p in params if p not in deps]
-    if missing:
+    if missing and strict:
         raise TypeError(f"{handler.__qualname__} needs dependencies not given to the bus: {missing}")
+    if missing:
+        # A bus wired without, say, a CA still serves every other command; this one says why not.
+        def unavailable(message: Any) -> Any:
+            raise ConfigurationError(
+                f"{type(message).__name__} needs {', '.join(missing)}, which this platform was not given"
+            )
+
+        return unavailable
     kwargs = {p: deps[p] for p in params}
     return lambda message: handler(message, **kwargs)
 
@@ -77,6 +92,6 @@ def build_bus(**deps: Any) -> MessageBus:
     """Wire every handler with its dependencies (``uow`` is required)."""
     return MessageBus(
         uow=deps["uow"],
-        command_handlers={t: _inject(h, deps) for t, h in COMMAND_HANDLERS.items()},
-        event_handlers={t: [_inject(h, deps) for h in hs] for t, hs in EVENT_HANDLERS.items()},
+        command_handlers={t: _inject(h, deps, strict=False) for t, h in COMMAND_HANDLERS.items()},
+        event_handlers={t: [_inject(h, deps, strict=True) for h in hs] for t, hs in EVENT_HANDLERS.items()},
     )

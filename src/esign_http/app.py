@@ -9,6 +9,7 @@
 ``/api/v1``         our REST API; OpenAPI schema at ``/api/v1/schema/openapi.json``
 ``/health``         liveness + readiness (checks the database)
 ``/checkHealth``    open API health check (plain ``OK``)
+``/pki``            CRLs, OCSP, RFC 3161 time-stamping and the root certificate of the internal CA
 ``/static``         vendored htmx and the stylesheet
 ==================  ==========================================================================
 """
@@ -32,6 +33,7 @@ from esign_http.console import ConsoleController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, portal_router, root, switch_language, theme_css
+from esign_http.pki_routes import pki_router
 from esign_http.ratelimit import LoginThrottle
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
@@ -74,7 +76,7 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                                name="static")
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
-                        ConsoleController, portal_router, open_router, api_router, static_router],
+                        ConsoleController, portal_router, open_router, api_router, pki_router, static_router],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

@@ -91,7 +91,7 @@ def csrf_config(secret: bytes, *, secure: bool) -> CSRFConfig:
     :func:`csrf_header_valid`.)"""
     return CSRFConfig(secret=secret.hex(), cookie_name=CSRF_COOKIE, header_name=CSRF_HEADER, cookie_secure=secure,
                       cookie_httponly=True, cookie_samesite="lax",
-                      exclude=["^/open(/|$)", "^/api(/|$)", "^/static/", "^/checkHealth$", "^/health$"])
+                      exclude=["^/open(/|$)", "^/api(/|$)", "^/pki/", "^/static/", "^/checkHealth$", "^/health$"])
 
 
 def csrf_header_valid(config: CSRFConfig, cookie: str | None, header: str | None) -> bool:

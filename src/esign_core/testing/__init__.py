@@ -1,5 +1,6 @@
 """In-memory fakes of every port, shipped so that integrators' tests can use them too."""
 
+from esign_core.testing.fake_pki import FakeCertificateAuthority
 from esign_core.testing.fakes import (
     FakeLicenceVerifier,
     FixedClock,
@@ -12,6 +13,7 @@ from esign_core.testing.fakes import (
 )
 
 __all__ = [
+    "FakeCertificateAuthority",
     "FakeLicenceVerifier",
     "FixedClock",
     "InMemoryDatabase",

@@ -25,6 +25,7 @@ from esign_core.model.org import Contact, ContactKind, Member, Organization, Org
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.testing.fake_pki import FakeCertificateAuthority
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -362,6 +363,7 @@ class TestPlatform:
     ids: SequentialIds
     hasher: PlainPasswordHasher
     licences: FakeLicenceVerifier
+    ca: FakeCertificateAuthority
 
     __test__ = False
 
@@ -370,5 +372,6 @@ def bootstrap_test_bus() -> TestPlatform:
     """A message bus wired entirely with fakes."""
     uow, clock, ids = InMemoryUnitOfWork(), FixedClock(), SequentialIds()
     hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
-    bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences)
-    return TestPlatform(bus, uow, clock, ids, hasher, licences)
+    ca = FakeCertificateAuthority(ids=ids, clock=clock)
+    bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca)
+    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca)
