@@ -28,6 +28,16 @@ OFFLINE_TOKEN_FILE = "token"
 LICENCE_IMAGE_FILE = "LICENSE.png"
 
 
+class _Lazy:
+    """Builds an adapter on first use, so that commands which never sign do not import pyHanko."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+
 class Platform:
     """Everything a use case needs, wired. Thread-safe: each :meth:`handle` gets its own unit of
     work."""
@@ -85,6 +95,9 @@ class Platform:
             licences=self.licences,
             secrets=self.secrets,
             ca=self.ca,
+            signer=_Lazy(lambda: self.signer),
+            validator=_Lazy(lambda: self.validator),
+            screener=_Lazy(lambda: self.screener),
         )
         return bus.handle(command)
 
@@ -124,6 +137,24 @@ class Platform:
                 built = (now, InternalTimeStamper(self.ca.tsa_credential(at=now), clock=self.clock))
                 self._tsa = built
         return built[1]
+
+    @cached_property
+    def signer(self) -> Any:
+        from esign_adapters.signing.engine import CaBoundSigner
+
+        return CaBoundSigner(self.ca, self.timestamper, self.clock.now)
+
+    @cached_property
+    def validator(self) -> Any:
+        from esign_adapters.signing.engine import CaBoundValidator
+
+        return CaBoundValidator(self.ca, self.clock.now)
+
+    @cached_property
+    def screener(self) -> Any:
+        from esign_adapters.signing.screening import SubprocessPdfScreener
+
+        return SubprocessPdfScreener()
 
     @cached_property
     def seal_renderer(self) -> Any:

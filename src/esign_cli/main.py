@@ -66,7 +66,7 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import db, doctor, licence, pki, serve, settings, setup
+    from esign_cli import db, doctor, licence, pki, serve, settings, setup, signing
 
     cli.add_command(serve.serve)
     cli.add_command(setup.init)
@@ -75,6 +75,9 @@ def _register() -> None:
     cli.add_command(licence.license_group)
     cli.add_command(settings.settings_group)
     cli.add_command(pki.pki)
+    cli.add_command(signing.seal)
+    cli.add_command(signing.sign)
+    cli.add_command(signing.verify)
 
 
 _register()

@@ -1,6 +1,7 @@
 """In-memory fakes of every port, shipped so that integrators' tests can use them too."""
 
 from esign_core.testing.fake_pki import FakeCertificateAuthority
+from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 from esign_core.testing.fakes import (
     FakeLicenceVerifier,
     FixedClock,
@@ -14,6 +15,9 @@ from esign_core.testing.fakes import (
 
 __all__ = [
     "FakeCertificateAuthority",
+    "FakePdfScreener",
+    "FakePdfSigner",
+    "FakeSignatureValidator",
     "FakeLicenceVerifier",
     "FixedClock",
     "InMemoryDatabase",

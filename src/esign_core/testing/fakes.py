@@ -26,6 +26,7 @@ from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
 from esign_core.testing.fake_pki import FakeCertificateAuthority
+from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -364,6 +365,9 @@ class TestPlatform:
     hasher: PlainPasswordHasher
     licences: FakeLicenceVerifier
     ca: FakeCertificateAuthority
+    signer: FakePdfSigner
+    screener: FakePdfScreener
+    validator: FakeSignatureValidator
 
     __test__ = False
 
@@ -373,5 +377,7 @@ def bootstrap_test_bus() -> TestPlatform:
     uow, clock, ids = InMemoryUnitOfWork(), FixedClock(), SequentialIds()
     hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
     ca = FakeCertificateAuthority(ids=ids, clock=clock)
-    bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca)
-    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca)
+    signer, screener, validator = FakePdfSigner(), FakePdfScreener(), FakeSignatureValidator()
+    bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
+                    screener=screener, validator=validator)
+    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator)
