@@ -1,0 +1,69 @@
+"""`esign seal make`, `esign sign` and `esign verify` on an activated SQLite installation."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from tests.cli.conftest import init_args
+
+
+def _pdf(tmp_path, pages: int = 2):  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    for i in range(pages):
+        c.drawString(72, 700, f"Party A (seal): page {i + 1}")
+        c.showPage()
+    c.save()
+    path = tmp_path / "in.pdf"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_seal_make_writes_a_transparent_png_of_the_right_size(run, data_dir, licence_for, tmp_path):
+    run(*init_args(data_dir, licence_for(data_dir)))
+    out = tmp_path / "seal.png"
+    done = run("--data-dir", str(data_dir), "seal", "make", "--style", "company", "--text", "示例科技有限公司",
+               "--type-text", "合同专用章", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    img = Image.open(out)
+    assert img.mode == "RGBA" and img.size == (496, 496)  # 42 mm at 300 dpi
+    assert img.getpixel((0, 0))[3] == 0
+
+
+def test_sign_then_verify_passes_and_a_missing_keyword_is_a_clear_error(run, data_dir, licence_for, tmp_path):
+    run(*init_args(data_dir, licence_for(data_dir)))
+    src, dst = _pdf(tmp_path), tmp_path / "out.pdf"
+    who = ["--name", "张三", "--type", "personal", "--code", "11010519491231002X"]
+    signed = run("--data-dir", str(data_dir), "sign", str(src), str(dst), "--stamper",
+                 "personal@keyword=Party A,index=-1,x=0.1,y=0", "--stamper", "across", *who, "--level", "B-T")
+    assert signed.exit_code == 0, signed.output
+    verified = run("--data-dir", str(data_dir), "verify", str(dst), "--json")
+    assert verified.exit_code == 0, verified.output
+    report = json.loads(verified.output)
+    assert report["indication"] == "TOTAL_PASSED" and report["signatures"][0]["signer"] == "张三"
+    assert report["signatures"][0]["timestamp"]
+
+    missing = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "x.pdf"), "--stamper",
+                  "personal@keyword=甲方不存在", *who)
+    assert missing.exit_code == 6 and "甲方不存在" in missing.output
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_bad_inputs_are_refused_clearly(run, data_dir, licence_for, tmp_path):
+    run(*init_args(data_dir, licence_for(data_dir)))
+    src = _pdf(tmp_path)
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(src.read_bytes()[:300])
+    bad = run("--data-dir", str(data_dir), "verify", str(truncated))
+    assert bad.exit_code == 2 and "[file]" in bad.output
+    wrong_id = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "y.pdf"), "--stamper", "across",
+                   "--name", "张三", "--type", "personal", "--code", "110105194912310021")
+    assert wrong_id.exit_code == 2 and "id_number" in wrong_id.output
+    bad_stamper = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "y.pdf"), "--stamper",
+                      "company@x=0.5", "--name", "张三", "--type", "personal", "--code", "11010519491231002X")
+    assert bad_stamper.exit_code == 2 and "stamper" in bad_stamper.output
