@@ -28,6 +28,25 @@ def _admin_user(
     return user
 
 
+def _refuse_duplicate_name(uow: UnitOfWork, name: str) -> None:
+    # Enterprise names are unique nationwide: an external one may not share an internal one's name.
+    if uow.organizations.by_name(name.strip()) is not None:
+        raise AlreadyExists(f"an organization named {name.strip()!r} already exists", field="name")
+
+
+def _add_with_admin(uow: UnitOfWork, org: Organization, *, admin_name: str, mobile: Phone, internal: bool,
+                    clock: Clock, ids: IdGenerator) -> int:
+    """Stage ``org`` with its initial admin (found or created by mobile) and commit."""
+    user = _admin_user(uow, name=admin_name, mobile=mobile, internal=internal, clock=clock, ids=ids)
+    member = Member(id=ids.next_id(), org_id=org.id, user_id=user.id, name=admin_name,
+                    roles=frozenset({MemberRole.SYSTEM}), joined_at=clock.now())
+    org.assign_admin(member.id)
+    uow.organizations.add(org)
+    uow.members.add(member)
+    uow.commit()
+    return org.id
+
+
 def add_internal_enterprise(cmd: AddInternalEnterprise, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
     """Add an internal enterprise (or a department) under ``parent_id`` with its initial admin.
 
@@ -40,34 +59,14 @@ def add_internal_enterprise(cmd: AddInternalEnterprise, *, uow: UnitOfWork, cloc
         parent = uow.organizations.get(cmd.parent_id)
         if parent.tenant_type is TenantType.COMPANY:
             raise DomainError("an external enterprise cannot have internal units", field="parent_id")
-        if uow.organizations.by_name(cmd.name.strip()) is not None:
-            raise AlreadyExists(f"an organization named {cmd.name.strip()!r} already exists", field="name")
+        _refuse_duplicate_name(uow, cmd.name)
         kind = OrgUnitKind.SECTION if cmd.department else OrgUnitKind.CHILD
         if kind is OrgUnitKind.CHILD:
             check_quota(uow, QuotaKind.INTERNAL_ENTERPRISES, clock=clock)
-        org = Organization.create(
-            id=ids.next_id(),
-            name=cmd.name,
-            tenant_type=TenantType.INNER_COMPANY,
-            unit_kind=kind,
-            parent_id=parent.id,
-            uscc=uscc,
-            at=clock.now(),
-        )
-        user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=True, clock=clock, ids=ids)
-        member = Member(
-            id=ids.next_id(),
-            org_id=org.id,
-            user_id=user.id,
-            name=cmd.admin_name,
-            roles=frozenset({MemberRole.SYSTEM}),
-            joined_at=clock.now(),
-        )
-        org.assign_admin(member.id)
-        uow.organizations.add(org)
-        uow.members.add(member)
-        uow.commit()
-        return org.id
+        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.INNER_COMPANY,
+                                  unit_kind=kind, parent_id=parent.id, uscc=uscc, at=clock.now())
+        return _add_with_admin(uow, org, admin_name=cmd.admin_name, mobile=mobile, internal=True, clock=clock,
+                               ids=ids)
 
 
 def add_external_enterprise(cmd: AddExternalEnterprise, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> int:
@@ -75,29 +74,9 @@ def add_external_enterprise(cmd: AddExternalEnterprise, *, uow: UnitOfWork, cloc
     mobile = Phone(cmd.admin_mobile)
     uscc = Uscc(cmd.uscc) if cmd.uscc else None
     with uow:
-        # Enterprise names are unique nationwide: an external one may not share an internal one's name.
-        if uow.organizations.by_name(cmd.name.strip()) is not None:
-            raise AlreadyExists(f"an organization named {cmd.name.strip()!r} already exists", field="name")
+        _refuse_duplicate_name(uow, cmd.name)
         check_quota(uow, QuotaKind.EXTERNAL_ENTERPRISES, clock=clock)
-        org = Organization.create(
-            id=ids.next_id(),
-            name=cmd.name,
-            tenant_type=TenantType.COMPANY,
-            unit_kind=OrgUnitKind.COMPANY,
-            uscc=uscc,
-            at=clock.now(),
-        )
-        user = _admin_user(uow, name=cmd.admin_name, mobile=mobile, internal=False, clock=clock, ids=ids)
-        member = Member(
-            id=ids.next_id(),
-            org_id=org.id,
-            user_id=user.id,
-            name=cmd.admin_name,
-            roles=frozenset({MemberRole.SYSTEM}),
-            joined_at=clock.now(),
-        )
-        org.assign_admin(member.id)
-        uow.organizations.add(org)
-        uow.members.add(member)
-        uow.commit()
-        return org.id
+        org = Organization.create(id=ids.next_id(), name=cmd.name, tenant_type=TenantType.COMPANY,
+                                  unit_kind=OrgUnitKind.COMPANY, uscc=uscc, at=clock.now())
+        return _add_with_admin(uow, org, admin_name=cmd.admin_name, mobile=mobile, internal=False, clock=clock,
+                               ids=ids)
