@@ -3,21 +3,7 @@ vendor errors into :class:`~esign_core.errors.PortError` subclasses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
-
-from esign_core.values import BlobRef
-
-
-class BlobStore(Protocol):
-    """Content-addressed, immutable file storage. Raises StorageError."""
-
-    name: str
-
-    def put(self, chunks: Iterable[bytes]) -> BlobRef: ...
-    def open(self, ref: BlobRef) -> Iterator[bytes]: ...
-    def delete(self, ref: BlobRef) -> None: ...
-    def exists(self, ref: BlobRef) -> bool: ...
 
 
 class SmsChannel(Protocol):
