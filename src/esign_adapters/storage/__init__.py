@@ -1,0 +1,1 @@
+"""File storage backends behind the ``BlobStore`` port (manual 一.2.2 2)."""
