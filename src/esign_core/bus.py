@@ -12,7 +12,7 @@ from typing import Any
 from esign_core.errors import ConfigurationError
 from esign_core.model.base import Event
 from esign_core.ports import UnitOfWork
-from esign_core.services import auth, certificates, licensing, orgs, settings, setup, signing
+from esign_core.services import auth, certificates, licensing, orgs, settings, setup, signing, ukeys
 from esign_core.services import commands as c
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     certificates.IssueLongTermCertificate: certificates.issue_long_term_certificate,
     certificates.ImportCertificate: certificates.import_certificate,
     certificates.RevokeCertificate: certificates.revoke_certificate,
+    ukeys.RegisterUKey: ukeys.register_ukey,
+    ukeys.ChangeUKeyStatus: ukeys.change_ukey_status,
     signing.SignPdf: signing.sign_pdf,
     signing.VerifyPdf: signing.verify_pdf,
 }

@@ -12,7 +12,8 @@ aggregate returned is tracked: loading the same id twice gives the same object, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -24,7 +25,20 @@ from esign_adapters.db.identity import UnitState
 from esign_adapters.db.mappers import Mapper
 from esign_core.errors import NotFoundError
 from esign_core.model.base import Aggregate
-from esign_core.model.certificate import Certificate, CertificateKind
+from esign_core.model.certificate import (
+    USER_CERTIFICATE_KINDS,
+    Certificate,
+    CertificateCount,
+    CertificateKind,
+    CertificateQuery,
+    SubjectType,
+    UKey,
+    UKeyQuery,
+    UKeyStatus,
+    device_number,
+    normalize_serial,
+    rank_certificate_counts,
+)
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import INSTALLATION_ID, Installation
@@ -85,6 +99,33 @@ class SqlRepository(Generic[A]):
                 found[item.id] = state.adopt(self._mapper, item)  # type: ignore[assignment]
         items = [found[i] for i in sorted(found)]
         return items if limit is None else items[:limit]
+
+    def _page(
+        self, clause: sa.ColumnElement[bool] | None, pred: Callable[[A], bool], *, limit: int | None, offset: int
+    ) -> list[A]:
+        """The ``offset``/``limit`` slice of what :meth:`_where` returns. The database pages when
+        this unit of work holds no aggregate of this repository; otherwise the first
+        ``offset + limit`` stored matches are merged with the held ones and sliced."""
+        state = self._state()
+        if next(state.held(self._mapper.name), None) is not None:
+            window = None if limit is None else offset + limit
+            return self._where(clause, pred, limit=window)[offset:window]
+        table = self._mapper.table
+        stmt = sa.select(table).order_by(table.c.id).offset(offset or None)
+        if clause is not None:
+            stmt = stmt.where(clause)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        loaded = [self._mapper.from_row(row) for row in state.execute(stmt).mappings()]
+        return [state.adopt(self._mapper, item) for item in loaded if pred(item)]  # type: ignore[misc]
+
+    def _contains(self, column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[bool]:
+        """A case-sensitive substring test on every backend (as ``in`` is in Python): SQLite's
+        LIKE ignores ASCII case, so there INSTR is used; the others compare with LIKE (MySQL and
+        MariaDB through the tables' binary collation)."""
+        if self._state().connection.dialect.name == "sqlite":
+            return sa.func.instr(column, text) > 0
+        return column.contains(text, autoescape=True)
 
     def _first(self, clause: sa.ColumnElement[bool] | None, pred: Callable[[A], bool]) -> A | None:
         found = self._where(clause, pred)
@@ -210,18 +251,127 @@ class SqlCertificateRepository(SqlRepository[Certificate]):
     def by_serial(self, serial: str) -> Certificate | None:
         return self._first(self._c.serial == serial, lambda c: c.serial == serial)
 
-    def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]:
-        """By kind and a case-sensitive substring of the subject name (both optional)."""
-        conditions: list[sa.ColumnElement[bool]] = []
-        if kind is not None:
-            conditions.append(self._c.kind == kind.value)
-        if subject_name is not None:
-            # LIKE is case-insensitive on SQLite; the predicate below keeps the answer exact.
-            conditions.append(self._c.subject_name.contains(subject_name, autoescape=True))
-        return self._where(
-            sa.and_(*conditions) if conditions else None,
-            lambda c: (kind is None or c.kind is kind) and (subject_name is None or subject_name in c.subject_name),
+    def search(
+        self,
+        *,
+        kind: CertificateKind | None = None,
+        subject_name: str | None = None,
+        subject_type: SubjectType | None = None,
+        ca_name: str | None = None,
+        not_before_from: datetime | None = None,
+        not_before_to: datetime | None = None,
+        not_after_from: datetime | None = None,
+        not_after_to: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Certificate]:
+        """Certificates matching every filter given (see CertificateQuery), by id, paged by the database."""
+        query = CertificateQuery(
+            kind=kind,
+            subject_name=subject_name,
+            subject_type=subject_type,
+            ca_name=ca_name,
+            not_before_from=not_before_from,
+            not_before_to=not_before_to,
+            not_after_from=not_after_from,
+            not_after_to=not_after_to,
+            limit=limit,
+            offset=offset,
         )
+        return self._page(self._clause(query), query.matches, limit=query.limit, offset=query.offset)
+
+    def statistics(
+        self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
+    ) -> list[CertificateCount]:
+        """Counted by the database (GROUP BY name and type) for the stored rows; the certificates
+        this unit of work holds are counted by their in-memory state."""
+        query = CertificateQuery(subject_name=subject_name, subject_type=subject_type)
+        state = self._state()
+        held = {item.id: item for item in state.held(self._mapper.name)}
+        c = self._c
+        user_kinds = sorted(k.value for k in USER_CERTIFICATE_KINDS)
+        filters = self._clause(query)
+        clause = c.kind.in_(user_kinds) if filters is None else sa.and_(c.kind.in_(user_kinds), filters)
+        stmt = (
+            sa.select(c.subject_name, c.subject_type, sa.func.count())
+            .where(self._not_held(clause, held))
+            .group_by(c.subject_name, c.subject_type)
+        )
+        counts: dict[tuple[str, SubjectType], int] = {}
+        for name, type_, n in state.execute(stmt):
+            key = (name, SubjectType(type_))
+            counts[key] = counts.get(key, 0) + int(n)
+        for item in held.values():
+            cert: Certificate = item  # type: ignore[assignment]
+            if cert.kind in USER_CERTIFICATE_KINDS and query.matches(cert):
+                key = (cert.subject_name, cert.subject_type)
+                counts[key] = counts.get(key, 0) + 1
+        return rank_certificate_counts(counts)
+
+    def _clause(self, q: CertificateQuery) -> sa.ColumnElement[bool] | None:
+        c = self._c
+        conditions: list[sa.ColumnElement[bool]] = []
+        if q.kind is not None:
+            conditions.append(c.kind == q.kind.value)
+        if q.subject_name is not None:
+            conditions.append(self._contains(c.subject_name, q.subject_name))
+        if q.subject_type is not None:
+            conditions.append(c.subject_type == q.subject_type.value)
+        if q.ca_name is not None:
+            conditions.append(self._contains(c.ca_name, q.ca_name))
+        if q.not_before_from is not None:
+            conditions.append(c.not_before >= q.not_before_from)
+        if q.not_before_to is not None:
+            conditions.append(c.not_before < q.not_before_to)
+        if q.not_after_from is not None:
+            conditions.append(c.not_after >= q.not_after_from)
+        if q.not_after_to is not None:
+            conditions.append(c.not_after < q.not_after_to)
+        return sa.and_(*conditions) if conditions else None
+
+
+class SqlUKeyRepository(SqlRepository[UKey]):
+    _c = t.ukeys.c
+
+    def by_device_no(self, device_no: str) -> UKey | None:
+        """By device number, normalised as stored (unique)."""
+        wanted = device_number(device_no)
+        return self._first(self._c.device_no == wanted, lambda k: k.device_no == wanted)
+
+    def by_serial(self, serial: str) -> Sequence[UKey]:
+        """Every UKey registered for that certificate serial, by id."""
+        wanted = normalize_serial(serial)
+        return self._where(self._c.certificate_serial == wanted, lambda k: k.certificate_serial == wanted)
+
+    def search(
+        self,
+        *,
+        serial: str | None = None,
+        status: UKeyStatus | None = None,
+        holder: str | None = None,
+        code: str | None = None,
+        device_no: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[UKey]:
+        """UKeys matching every filter given (see UKeyQuery), by id, paged by the database."""
+        q = UKeyQuery(
+            serial=serial, status=status, holder=holder, code=code, device_no=device_no, limit=limit, offset=offset
+        )
+        c = self._c
+        conditions: list[sa.ColumnElement[bool]] = []
+        if q.serial is not None:
+            conditions.append(c.certificate_serial == q.serial)
+        if q.status is not None:
+            conditions.append(c.status == q.status.value)
+        if q.holder is not None:
+            conditions.append(self._contains(c.holder, q.holder))
+        if q.code is not None:
+            conditions.append(c.subject_code == q.code)
+        if q.device_no is not None:
+            conditions.append(c.device_no == q.device_no)
+        clause = sa.and_(*conditions) if conditions else None
+        return self._page(clause, q.matches, limit=q.limit, offset=q.offset)
 
 
 class SqlDocumentRepository(SqlRepository[Document]):

@@ -267,6 +267,28 @@ certificates = sa.Table(
     sa.Column("revocation_reason", sa.String(200)),
     sa.Column("owner_id", sa.BigInteger, index=True),
     sa.Index("ix_certificates_kind", "kind"),
+    # Search and statistics (manual 四.3.1–四.3.3). MySQL/MariaDB index a TEXT column by a prefix.
+    sa.Index("ix_certificates_subject_name", "subject_name", "subject_type", mysql_length={"subject_name": 191}),
+    sa.Index("ix_certificates_not_before", "not_before"),
+    sa.Index("ix_certificates_not_after", "not_after"),
+    **MYSQL_OPTIONS,
+)
+
+ukeys = sa.Table(
+    "ukeys",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("certificate_serial", sa.String(128), nullable=False, index=True),
+    sa.Column("holder", sa.String(100), nullable=False, index=True),
+    sa.Column("subject_code", sa.String(32), nullable=False, index=True),
+    sa.Column("device_no", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner_org_id", sa.BigInteger, index=True),
+    _enum("status"),
+    sa.Column("registered_at", UtcDateTime, nullable=False),
+    sa.Column("status_changed_at", UtcDateTime),
+    sa.Column("status_reason", sa.String(200)),
+    sa.Index("ix_ukeys_status", "status"),
     **MYSQL_OPTIONS,
 )
 

@@ -26,6 +26,7 @@ from esign_adapters.db.party_mappers import (
     RoleMapper,
     UserMapper,
 )
+from esign_adapters.db.ukey_mapper import UKeyMapper
 from esign_core.errors import ConcurrencyError
 from esign_core.model.base import Event
 
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.seal_types = r.SqlSealTypeRepository(state, SealTypeMapper())
         self.seals = r.SqlSealRepository(state, SealMapper())
         self.certificates = r.SqlCertificateRepository(state, CertificateMapper())
+        self.ukeys = r.SqlUKeyRepository(state, UKeyMapper())
         self.documents = r.SqlDocumentRepository(state, DocumentMapper())
         self.contracts = r.SqlContractRepository(state, ContractMapper())
         self.settings = r.SqlSettingsRepository(state)

@@ -13,6 +13,7 @@ from esign_core.ports.repositories import (
     SealRepository,
     SealTypeRepository,
     SettingsRepository,
+    UKeyRepository,
     UserRepository,
 )
 from esign_core.ports.system import Clock, IdGenerator, LicenceVerifier, PasswordHasher, SecretBox
@@ -36,6 +37,7 @@ __all__ = [
     "SealTypeRepository",
     "SecretBox",
     "SettingsRepository",
+    "UKeyRepository",
     "UnitOfWork",
     "UserRepository",
 ]

@@ -5,9 +5,17 @@ commit, with optimistic locking on ``version``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
-from esign_core.model.certificate import Certificate, CertificateKind
+from esign_core.model.certificate import (
+    Certificate,
+    CertificateCount,
+    CertificateKind,
+    SubjectType,
+    UKey,
+    UKeyStatus,
+)
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import Installation
@@ -83,8 +91,53 @@ class SealRepository(Repository[Seal], Protocol):
 class CertificateRepository(Repository[Certificate], Protocol):
     def by_serial(self, serial: str) -> Certificate | None: ...
     def search(
-        self, *, kind: CertificateKind | None = None, subject_name: str | None = None
-    ) -> Sequence[Certificate]: ...
+        self,
+        *,
+        kind: CertificateKind | None = None,
+        subject_name: str | None = None,
+        subject_type: SubjectType | None = None,
+        ca_name: str | None = None,
+        not_before_from: datetime | None = None,
+        not_before_to: datetime | None = None,
+        not_after_from: datetime | None = None,
+        not_after_to: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Certificate]:
+        """Certificates matching every filter given, ordered by id, as described by
+        :class:`~esign_core.model.certificate.CertificateQuery` (substrings are case-sensitive,
+        ``*_from`` inclusive, ``*_to`` exclusive). Raises InvalidValue for a naive datetime or a
+        negative ``limit``/``offset``."""
+
+    def statistics(
+        self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
+    ) -> list[CertificateCount]:
+        """``(subject name, subject type, count)`` of user certificates (event and long-term; not
+        our CA or service certificates), optionally for names containing ``subject_name`` and of
+        one type; most certificates first, then by name and type."""
+
+
+class UKeyRepository(Repository[UKey], Protocol):
+    def by_device_no(self, device_no: str) -> UKey | None:
+        """By device number, normalised as stored (device numbers are unique)."""
+
+    def by_serial(self, serial: str) -> Sequence[UKey]:
+        """Every UKey ever registered for that certificate serial (normalised as stored), by id."""
+
+    def search(
+        self,
+        *,
+        serial: str | None = None,
+        status: UKeyStatus | None = None,
+        holder: str | None = None,
+        code: str | None = None,
+        device_no: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[UKey]:
+        """UKeys matching every filter given, ordered by id, as described by
+        :class:`~esign_core.model.certificate.UKeyQuery` (``holder`` is a substring; serial, code
+        and device number are normalised and exact). Raises InvalidValue for a malformed one."""
 
 
 class DocumentRepository(Repository[Document], Protocol):

@@ -24,6 +24,7 @@ class UnitOfWork(Protocol):
     seal_types: r.SealTypeRepository
     seals: r.SealRepository
     certificates: r.CertificateRepository
+    ukeys: r.UKeyRepository
     documents: r.DocumentRepository
     contracts: r.ContractRepository
     settings: r.SettingsRepository

@@ -17,7 +17,20 @@ import attrs
 from esign_core.bus import MessageBus, build_bus
 from esign_core.errors import AlreadyExists, ConcurrencyError, ConfigurationError, LicenceError, NotFoundError
 from esign_core.model.base import Aggregate, Event
-from esign_core.model.certificate import Certificate, CertificateKind
+from esign_core.model.certificate import (
+    USER_CERTIFICATE_KINDS,
+    Certificate,
+    CertificateCount,
+    CertificateKind,
+    CertificateQuery,
+    SubjectType,
+    UKey,
+    UKeyQuery,
+    UKeyStatus,
+    device_number,
+    normalize_serial,
+    rank_certificate_counts,
+)
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import INSTALLATION_ID, Installation, Licence, Quotas
@@ -71,12 +84,19 @@ class _Repo(Generic[A]):
             raise NotFoundError(f"{self._name} {id} not found", id=str(id))
         return item
 
-    def _where(self, pred: Callable[[A], bool]) -> list[A]:
+    def _matching_ids(self, pred: Callable[[A], bool]) -> list[int]:
         # A row this unit of work already holds is judged by its staged (possibly changed) copy.
         staged = dict(self._uow.staged_items(self._name))
         ids = {i for i, row in self._committed.items() if i not in staged and pred(row)}
         ids |= {i for i, row in staged.items() if pred(row)}  # type: ignore[arg-type]
-        return [self.get(i) for i in sorted(ids)]
+        return sorted(ids)
+
+    def _where(self, pred: Callable[[A], bool]) -> list[A]:
+        return [self.get(i) for i in self._matching_ids(pred)]
+
+    def _page(self, pred: Callable[[A], bool], query: CertificateQuery | UKeyQuery) -> list[A]:
+        # Only the page is loaded (and so tracked), as in the SQL repositories.
+        return [self.get(i) for i in query.page(self._matching_ids(pred))]
 
     def _first(self, pred: Callable[[A], bool]) -> A | None:
         found = self._where(pred)
@@ -164,10 +184,72 @@ class InMemoryCertificateRepository(_Repo[Certificate]):
     def by_serial(self, serial: str) -> Certificate | None:
         return self._first(lambda c: c.serial == serial)
 
-    def search(self, *, kind: CertificateKind | None = None, subject_name: str | None = None) -> Sequence[Certificate]:
-        return self._where(
-            lambda c: (kind is None or c.kind is kind) and (subject_name is None or subject_name in c.subject_name)
+    def search(
+        self,
+        *,
+        kind: CertificateKind | None = None,
+        subject_name: str | None = None,
+        subject_type: SubjectType | None = None,
+        ca_name: str | None = None,
+        not_before_from: datetime | None = None,
+        not_before_to: datetime | None = None,
+        not_after_from: datetime | None = None,
+        not_after_to: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[Certificate]:
+        query = CertificateQuery(
+            kind=kind,
+            subject_name=subject_name,
+            subject_type=subject_type,
+            ca_name=ca_name,
+            not_before_from=not_before_from,
+            not_before_to=not_before_to,
+            not_after_from=not_after_from,
+            not_after_to=not_after_to,
+            limit=limit,
+            offset=offset,
         )
+        return self._page(query.matches, query)
+
+    def statistics(
+        self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
+    ) -> list[CertificateCount]:
+        query = CertificateQuery(subject_name=subject_name, subject_type=subject_type)
+        counts: dict[tuple[str, SubjectType], int] = {}
+        staged = dict(self._uow.staged_items(self._name))
+        rows = [row for i, row in self._committed.items() if i not in staged] + list(staged.values())
+        for c in rows:
+            if c.kind in USER_CERTIFICATE_KINDS and query.matches(c):  # type: ignore[attr-defined, arg-type]
+                key = (c.subject_name, c.subject_type)  # type: ignore[attr-defined]
+                counts[key] = counts.get(key, 0) + 1
+        return rank_certificate_counts(counts)
+
+
+class InMemoryUKeyRepository(_Repo[UKey]):
+    def by_device_no(self, device_no: str) -> UKey | None:
+        wanted = device_number(device_no)
+        return self._first(lambda k: k.device_no == wanted)
+
+    def by_serial(self, serial: str) -> Sequence[UKey]:
+        wanted = normalize_serial(serial)
+        return self._where(lambda k: k.certificate_serial == wanted)
+
+    def search(
+        self,
+        *,
+        serial: str | None = None,
+        status: UKeyStatus | None = None,
+        holder: str | None = None,
+        code: str | None = None,
+        device_no: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Sequence[UKey]:
+        query = UKeyQuery(
+            serial=serial, status=status, holder=holder, code=code, device_no=device_no, limit=limit, offset=offset
+        )
+        return self._page(query.matches, query)
 
 
 class InMemoryDocumentRepository(_Repo[Document]):
@@ -217,6 +299,7 @@ class InMemoryUnitOfWork:
         self.seal_types = InMemorySealTypeRepository(self, "seal_types")
         self.seals = InMemorySealRepository(self, "seals")
         self.certificates = InMemoryCertificateRepository(self, "certificates")
+        self.ukeys = InMemoryUKeyRepository(self, "ukeys")
         self.documents = InMemoryDocumentRepository(self, "documents")
         self.contracts = InMemoryContractRepository(self, "contracts")
         self.settings = InMemorySettingsRepository(self)
