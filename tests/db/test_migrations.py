@@ -32,7 +32,7 @@ def test_an_empty_database_needs_an_upgrade_and_not_after_it(empty_engine: Engin
     assert current_revision(empty_engine) is None
     assert needs_upgrade(empty_engine)
     upgrade(empty_engine)
-    assert current_revision(empty_engine) == head_revision() == "0002"
+    assert current_revision(empty_engine) == head_revision() is not None
     assert not needs_upgrade(empty_engine)
 
 
