@@ -7,6 +7,7 @@ from typing import Protocol
 
 from esign_core.model.base import Event
 from esign_core.ports import repositories as r
+from esign_core.ports.evidence import EvidenceLog
 
 
 class UnitOfWork(Protocol):
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     documents: r.DocumentRepository
     contracts: r.ContractRepository
     settings: r.SettingsRepository
+    evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -38,6 +38,7 @@ from esign_core.model.org import Contact, ContactKind, Member, Organization, Org
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 
@@ -50,6 +51,7 @@ class InMemoryDatabase:
     def __init__(self) -> None:
         self.tables: dict[str, dict[int, Aggregate]] = {}
         self.settings: dict[str, Section] = {}
+        self.evidence = InMemoryEvidenceStore()
 
     def table(self, name: str) -> dict[int, Aggregate]:
         return self.tables.setdefault(name, {})
@@ -303,6 +305,7 @@ class InMemoryUnitOfWork:
         self.documents = InMemoryDocumentRepository(self, "documents")
         self.contracts = InMemoryContractRepository(self, "contracts")
         self.settings = InMemorySettingsRepository(self)
+        self.evidence = InMemoryEvidenceLog(self.db.evidence)
 
     # -- tracking -------------------------------------------------------------------------
     def track(self, table: str, item: Aggregate, *, new: bool) -> None:
@@ -345,6 +348,7 @@ class InMemoryUnitOfWork:
             item.version += 1
             self.db.table(table)[id_] = copy.deepcopy(item)
         self.db.settings.update(self.staged_settings)
+        self.evidence.commit()
         events = self._events
         self._reset()
         self._events = events
