@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import RevokedError
 
@@ -34,9 +35,18 @@ def _request(ca, cred, *, nonce: bytes | None = None, algorithm=hashes.SHA1()) -
 
 
 def _verified(ca, response_der: bytes) -> ocsp.OCSPResponse:
+    """Checks what RFC 6960 §4.2.2.2 asks of a delegated responder, then the signature."""
     resp = ocsp.load_der_ocsp_response(response_der)
     assert resp.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
-    _issuing(ca).public_key().verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(hashes.SHA256()))
+    (signer,) = resp.certificates
+    assert resp.responder_key_hash == x509.SubjectKeyIdentifier.from_public_key(signer.public_key()).digest
+    signer.verify_directly_issued_by(_issuing(ca))
+    assert ExtendedKeyUsageOID.OCSP_SIGNING in signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert signer.extensions.get_extension_for_class(x509.OCSPNoCheck)
+    assert not signer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    # thisUpdate, not producedAt: cryptography stamps the latter with the wall clock, not the test's clock
+    assert signer.not_valid_before_utc <= resp.this_update_utc and resp.next_update_utc <= signer.not_valid_after_utc
+    signer.public_key().verify(resp.signature, resp.tbs_response_bytes, ec.ECDSA(hashes.SHA256()))
     return resp
 
 
@@ -106,15 +116,42 @@ def test_ocsp_says_good_then_revoked_after_revocation(ca, clock) -> None:
     assert good.certificate_status is ocsp.OCSPCertStatus.GOOD
     assert good.serial_number == int(cred.certificate.serial, 16)
     assert good.this_update_utc == clock.now() and good.next_update_utc == clock.now() + timedelta(days=1)
-    assert good.responder_key_hash == _issuing(ca).extensions.get_extension_for_class(
-        x509.SubjectKeyIdentifier).value.digest
 
     clock.advance(minutes=3)
     ca.revoke(cred.certificate.serial, reason="keyCompromise", at=clock.now())
     revoked = _verified(ca, ca.ocsp_response(_request(ca, cred, algorithm=hashes.SHA256())))
     assert revoked.certificate_status is ocsp.OCSPCertStatus.REVOKED
+    assert revoked.certificates == good.certificates  # the same delegated responder, not one per response
     assert revoked.revocation_time_utc == clock.now()
     assert revoked.revocation_reason is x509.ReasonFlags.key_compromise
+
+
+def test_ocsp_responder_is_a_short_lived_delegate_renewed_before_its_responses_could_outlive_it(ca, clock) -> None:
+    # signed by a delegated responder, not by the issuing CA: NSS keeps the OCSP signer's certificate
+    # after the check and poppler frees the DER of the CA certificates it took from the PDF, so a CA-signed
+    # response broke pdfsig on every signature after the first (see test_pdfsig_two_signatures_ocsp.py)
+    cred = ca.issue_event_certificate(PERSON, at=clock.now())
+    first = _verified(ca, ca.ocsp_response(_request(ca, cred)))
+    (signer,) = first.certificates
+    assert signer.public_key() != _issuing(ca).public_key()
+    assert signer.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "esign OCSP Responder"
+    assert signer.not_valid_after_utc - clock.now() <= timedelta(days=3)  # nocheck: it must not live long
+    assert int(cred.certificate.serial, 16) != signer.serial_number and signer.serial_number >> 152 == 0x5A
+
+    clock.advance(hours=40)  # still covers a response signed now (1 day + margin)
+    assert _verified(ca, ca.ocsp_response(_request(ca, cred))).certificates == [signer]
+    clock.advance(hours=8)  # would not: a new responder certificate, the old one is not reused
+    renewed = _verified(ca, ca.ocsp_response(_request(ca, cred)))
+    assert renewed.certificates[0].serial_number != signer.serial_number
+    assert renewed.certificates[0].public_key() != signer.public_key()
+
+
+def test_ocsp_answers_internal_error_once_the_issuing_ca_has_expired(ca, clock) -> None:
+    cred = ca.issue_event_certificate(PERSON, at=clock.now())
+    request = _request(ca, cred)
+    clock.advance(days=365 * 11)  # the issuing CA is valid 10 years
+    resp = ocsp.load_der_ocsp_response(ca.ocsp_response(request))
+    assert resp.response_status is ocsp.OCSPResponseStatus.INTERNAL_ERROR
 
 
 def test_ocsp_echoes_the_nonce(ca, clock) -> None:

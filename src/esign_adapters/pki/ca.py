@@ -153,6 +153,16 @@ class InternalCertificateAuthority:
         if not all(isinstance(k, ec.EllipticCurvePrivateKey) for k in (root_key, issuing_key)):
             raise ConfigurationError("the internal CA keys must be EC keys")
         tag_key = p.serial_tag_key(issuing_key)
+
+        def issue_ocsp_signer(public_key: ec.EllipticCurvePublicKey, at: datetime,
+                              lifetime: timedelta) -> x509.Certificate:
+            # not _issue_leaf: the state it needs is being built
+            if not issuing.not_valid_before_utc <= at < issuing.not_valid_after_utc:
+                raise SigningError(f"the issuing CA is not valid at {at.isoformat()}")
+            start, end = p.clamp_validity(at - self._backdate, at + lifetime, issuing)
+            return self._sign(p.ocsp_signer_name(self.organization), public_key, issuing.subject, issuing_key,
+                              start, end, p.ocsp_signer_extensions(public_key, issuing), serial=p.new_serial(tag_key))
+
         exts = (
             (x509.BasicConstraints(ca=False, path_length=None), True),
             (p.signer_key_usage(), True),
@@ -169,9 +179,9 @@ class InternalCertificateAuthority:
                              validity=self._crl_validity, refresh=self._crl_refresh),
             root_crl=CrlPublisher(issuer=root, issuer_key=root_key, revocations=None, clock=self._clock,
                                   validity=self._crl_validity, refresh=self._crl_refresh),
-            ocsp=OcspResponder(issuer=issuing, issuer_key=issuing_key, revocations=self._revocations,
+            ocsp=OcspResponder(issuer=issuing, revocations=self._revocations,
                                is_ours=lambda serial: p.is_tagged_serial(tag_key, serial), clock=self._clock,
-                               validity=self._ocsp_validity),
+                               validity=self._ocsp_validity, issue_signer=issue_ocsp_signer),
         )
 
     # -- issuing -------------------------------------------------------------------------------
@@ -319,7 +329,8 @@ class InternalCertificateAuthority:
         return self._state().root_crl.current()
 
     def ocsp_response(self, request_der: bytes) -> bytes:
-        """A DER OCSP response for a DER request (served at ``<base>/ocsp``); see OcspResponder."""
+        """A DER OCSP response for a DER request (served at ``<base>/ocsp``), signed by a delegated
+        responder certificate (in memory, short-lived, issued by the issuing CA); see OcspResponder."""
         return self._state().ocsp.respond(request_der)
 
     def ocsp_response_for(self, certificate_der: bytes) -> bytes:

@@ -33,6 +33,7 @@ from esign_core.values import mask_id_number
 
 OID_DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 SIGNER_EKU = x509.ExtendedKeyUsage([OID_DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION])
+OCSP_SIGNER_EKU = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING])
 _PRINTABLE = re.compile(r"^[A-Za-z0-9 '()+,\-./:=?]{1,64}$")  # X.520 PrintableString, ub-serial-number 64
 _SERIAL_MARK = 0x5A
 
@@ -143,7 +144,30 @@ def signer_key_usage() -> x509.KeyUsage:
                          encipher_only=False, decipher_only=False)
 
 
+def ocsp_signer_name(organization: str) -> x509.Name:
+    return ca_name(organization, f"{organization} OCSP Responder")
+
+
+def ocsp_signer_extensions(public_key: ec.EllipticCurvePublicKey,
+                           issuer: x509.Certificate) -> list[tuple[x509.ExtensionType, bool]]:
+    """Delegated OCSP responder (RFC 6960 §4.2.2.2): issued directly by the CA whose certificates it
+    answers for, EKU id-kp-OCSPSigning, and id-pkix-ocsp-nocheck (§4.2.2.2.1) — its own status is
+    not checked, so its validity is kept short (see OcspResponder)."""
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (digital_signature_key_usage(), True),
+        (OCSP_SIGNER_EKU, False),
+        (x509.OCSPNoCheck(), False),
+        (authority_key_id(issuer), False),
+        (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
+    ]
+
+
 def tsa_key_usage() -> x509.KeyUsage:
+    return digital_signature_key_usage()
+
+
+def digital_signature_key_usage() -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                          encipher_only=False, decipher_only=False)
