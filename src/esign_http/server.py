@@ -33,4 +33,21 @@ def serve_settings(settings: object, *, host: str | None = None, port: int | Non
 
     if not isinstance(settings, Settings):
         raise TypeError("serve_settings needs esign_adapters.settings.Settings")
-    serve(Platform.from_settings(settings), host=host, port=port)
+    platform = Platform.from_settings(settings)
+    _upgrade_schema(platform)
+    serve(platform, host=host, port=port)
+
+
+def _upgrade_schema(platform: Platform) -> None:
+    """Bring the configured database to the schema of this release before serving, so that an
+    upgraded installation does not look un-activated. A database that cannot be reached is left to
+    the wizard and ``esign doctor`` (logged, not fatal)."""
+    import logging
+
+    from esign_core.errors import EsignError
+
+    try:
+        if not platform.schema_ready():
+            platform.migrate()
+    except EsignError as exc:
+        logging.getLogger("esign_http").warning("database not migrated at start-up: %s", exc.message)
