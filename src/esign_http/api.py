@@ -76,7 +76,8 @@ def api_health(request: AnyRequest) -> HealthOut:
 
 
 def _public(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if not k.endswith(_SECRET_SUFFIX)}
+    # Sealed secrets stay on the server, also when nested (the storage section's ``config``).
+    return {k: _public(v) if isinstance(v, dict) else v for k, v in values.items() if not k.endswith(_SECRET_SUFFIX)}
 
 
 @get("/settings/{section:str}", sync_to_thread=True, tags=["settings"], summary="Read a settings section",

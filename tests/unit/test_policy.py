@@ -30,6 +30,7 @@ from esign_core.model.policy import (
     SigningSettings,
     SmsChannelMode,
     SmsSettings,
+    StorageSettings,
     SystemParameters,
     VoidPolicy,
     section_class,
@@ -157,6 +158,7 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "username": "noreply",
         "password_secret_ref": "secret:mail",
     },
+    StorageSettings: {"backend": "s3", "config": {"bucket": "contracts", "secret_access_key_secret_ref": "tok"}},
 }
 
 

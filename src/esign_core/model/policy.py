@@ -62,6 +62,8 @@ def _enum(cls: type[enum.Enum]) -> attrs.Converter:  # type: ignore[type-arg]
 @attrs.frozen
 class Section:
     SECTION: ClassVar[str] = ""
+    #: False for sections that only their own use cases may change (not `esign settings set`).
+    DIRECT_CHANGE: ClassVar[bool] = True
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self, value_serializer=lambda _i, _a, v: v.value if isinstance(v, enum.Enum) else v)
@@ -296,6 +298,58 @@ class MailSettings(Section):
             raise InvalidValue("tls", "tls must be NONE, STARTTLS or SSL")
 
 
+#: The storage backends the manual offers (一.2.2 2); plugins registered under the ``esign.storage``
+#: entry-point group add more names.
+STORAGE_BACKENDS: tuple[str, ...] = ("local", "nas", "smb", "s3", "hdfs", "fastdfs")
+#: Settings that hold a secret are stored only as ``<name>_secret_ref`` (a SecretBox token).
+SECRET_SETTING = re.compile(r"password|secret|token|passphrase|private_key|credential")
+_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _storage_config(inst: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, dict) or len(value) > 50:
+        raise InvalidValue("config", "storage config must be a mapping of at most 50 settings")
+    for key, item in value.items():
+        if not isinstance(key, str) or not _SETTING_NAME.match(key):
+            raise InvalidValue("config", f"storage setting name {key!r} must be lower-case letters, digits and _")
+        if SECRET_SETTING.search(key) and not key.endswith("_secret_ref"):
+            raise InvalidValue(key, f"storage setting {key!r} is a secret: store it sealed, as {key}_secret_ref")
+        if item is not None and not isinstance(item, str | int | float | bool):
+            raise InvalidValue(key, f"storage setting {key!r} must be text, a number or true/false")
+        if isinstance(item, str) and len(item) > 4000:
+            raise InvalidValue(key, f"storage setting {key!r} is too long")
+
+
+def _masked(config: dict[str, Any]) -> str:
+    return repr({k: "***" if k.endswith("_secret_ref") else v for k, v in config.items()})
+
+
+@attrs.frozen
+class StorageSettings(Section):
+    """文件存储方式 (一.2.2 2): which backend holds contract files and its settings. Backend-specific
+    settings are checked by the adapter (``esign_adapters.storage.registry``) before they are
+    saved; secrets appear only as sealed ``*_secret_ref`` tokens and never in ``repr``. Changed
+    only through the storage use cases (tested first; switched after a verified migration), never
+    through the generic settings command."""
+
+    SECTION: ClassVar[str] = "storage"
+    DIRECT_CHANGE: ClassVar[bool] = False
+    backend: str = attrs.field(default="local")
+    config: dict[str, Any] = attrs.field(factory=dict, validator=_storage_config, repr=_masked, hash=False)
+
+    @backend.validator
+    def _check_backend(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if not isinstance(value, str) or not _BACKEND_NAME.match(value):
+            raise InvalidValue("backend", f"storage backend must be one of {', '.join(STORAGE_BACKENDS)} "
+                                          "or a plugin's name")
+
+    @property
+    def for_testing_only(self) -> bool:
+        """The manual's warning: local storage loses every contract file with the disk."""
+        return self.backend == "local"
+
+
 ALL_SECTIONS: tuple[type[Section], ...] = (
     SigningSettings,
     EvidenceSettings,
@@ -309,6 +363,7 @@ ALL_SECTIONS: tuple[type[Section], ...] = (
     ConversionSettings,
     SmsSettings,
     MailSettings,
+    StorageSettings,
 )
 SECTIONS_BY_NAME: dict[str, type[Section]] = {s.SECTION: s for s in ALL_SECTIONS}
 

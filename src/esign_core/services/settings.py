@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from esign_core.errors import DomainError
 from esign_core.model.policy import Section, section_class
 from esign_core.ports import UnitOfWork
 from esign_core.services.commands import ChangeSettings
@@ -17,6 +18,12 @@ def get_settings(section: str, *, uow: UnitOfWork) -> Section:
 def change_settings(cmd: ChangeSettings, *, uow: UnitOfWork) -> Section:
     """Validate and store a change to one section; raises InvalidValue naming the bad key."""
     cls = section_class(cmd.section)
+    if not cls.DIRECT_CHANGE:
+        raise DomainError(
+            f"the {cls.SECTION} settings change through `esign {cls.SECTION} configure` or the console's "
+            f"{cls.SECTION} page, which test them first",
+            section=cls.SECTION,
+        )
     with uow:
         current = uow.settings.get(cls)
         updated = current.evolve(**_coerce(cls, cmd.changes))
