@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -14,6 +14,14 @@ import attrs
 from esign_core.model.base import require_aware
 
 GENESIS = "0" * 64
+
+# Keys of ``EvidenceRecord.details`` that the evidence report reads; use cases write them where
+# they apply (any other keys are kept and shown as they are).
+DOCUMENT_ID = "document_id"
+DOCUMENT_DIGEST = "document_digest"  # SHA-256 hex of the document after this event
+CERTIFICATE_SERIAL = "certificate_serial"  # hex serial of the certificate that signed
+CERTIFICATE_SUBJECT = "certificate_subject"
+NOTARY_RECEIPT = "notary.receipt"  # the action of an entry that keeps a notary's receipt
 
 
 @attrs.frozen
@@ -26,6 +34,12 @@ class EvidenceRecord:
     actor: str = ""
     ip: str | None = None
     details: dict[str, Any] = attrs.field(factory=dict)
+
+    def normalized(self) -> EvidenceRecord:
+        """The record as a store keeps it: ``at`` in UTC and ``details`` as plain JSON (tuples
+        become lists, other values their ``str``), so that what is read back hashes the same."""
+        details = json.loads(json.dumps(self.details, ensure_ascii=False, sort_keys=True, default=str))
+        return attrs.evolve(self, at=self.at.astimezone(UTC), details=details)
 
 
 @attrs.frozen
@@ -61,3 +75,23 @@ class EvidenceEntry:
         return hashlib.sha256(
             self.previous_hash.encode() + self.canonical(self.node, self.sequence, self.record)
         ).hexdigest()
+
+
+@attrs.frozen
+class ChainHead:
+    """The newest entry of one node's chain, recorded apart from the entries when it is appended,
+    so that deleting the newest entries still leaves a detectable gap."""
+
+    node: str
+    sequence: int
+    entry_hash: str
+
+
+@attrs.frozen
+class NotaryReceipt:
+    """What a notary (公证/存证) service answered for a submitted digest: its receipt id, its time
+    and the raw answer, kept verbatim as evidence."""
+
+    receipt_id: str
+    at: datetime = attrs.field(validator=lambda _i, _a, v: require_aware("at", v))
+    raw: str = ""

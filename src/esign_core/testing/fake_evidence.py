@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from esign_core.model.evidence import GENESIS, EvidenceEntry, EvidenceRecord
+from esign_core.model.evidence import GENESIS, ChainHead, EvidenceEntry, EvidenceRecord
 
 
 class InMemoryEvidenceStore:
-    """Committed entries, shared by the units of work of one InMemoryDatabase."""
+    """Committed entries and the head of each node's chain, shared by the units of work of one
+    InMemoryDatabase. Tests may tamper with ``entries`` to exercise verification."""
 
     def __init__(self) -> None:
         self.entries: list[EvidenceEntry] = []
+        self.heads: dict[str, ChainHead] = {}
 
 
 class InMemoryEvidenceLog:
     NODE = "memory"
 
-    def __init__(self, store: InMemoryEvidenceStore) -> None:
+    def __init__(self, store: InMemoryEvidenceStore, *, node: str | None = None) -> None:
         self._store = store
+        self.node = node or self.NODE
         self.staged: list[EvidenceRecord] = []
 
     def append(self, record: EvidenceRecord) -> None:
@@ -26,13 +29,18 @@ class InMemoryEvidenceLog:
 
     def commit(self) -> None:
         for record in self.staged:
-            last = self._store.entries[-1] if self._store.entries else None
-            seq = last.sequence + 1 if last else 1
-            previous = last.entry_hash if last else GENESIS
-            self._store.entries.append(EvidenceEntry.chain(self.NODE, seq, record, previous))
+            head = self._store.heads.get(self.node)
+            seq = head.sequence + 1 if head else 1
+            previous = head.entry_hash if head else GENESIS
+            entry = EvidenceEntry.chain(self.node, seq, record, previous)
+            self._store.entries.append(entry)
+            self._store.heads[self.node] = ChainHead(self.node, seq, entry.entry_hash)
         self.staged = []
 
     def entries(self, *, contract_id: int | None = None) -> Iterator[EvidenceEntry]:
         for e in list(self._store.entries):
             if contract_id is None or e.record.contract_id == contract_id:
                 yield e
+
+    def heads(self) -> Mapping[str, ChainHead]:
+        return dict(self._store.heads)
