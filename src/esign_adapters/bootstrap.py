@@ -98,6 +98,8 @@ class Platform:
             signer=_Lazy(lambda: self.signer),
             validator=_Lazy(lambda: self.validator),
             screener=_Lazy(lambda: self.screener),
+            blobs=_Lazy(lambda: self.blob_store),
+            renderer=_Lazy(lambda: self.seal_renderer),
         )
         return bus.handle(command)
 
@@ -161,6 +163,48 @@ class Platform:
         from esign_adapters.seals.renderer import PillowSealRenderer
 
         return PillowSealRenderer()
+
+    # -- file storage (manual 一.2.2 2; docs/storage.md) ----------------------------------------
+    def storage_settings(self) -> Any:
+        """The configured StorageSettings (local under ``files_dir`` until initialised)."""
+        from esign_core.model.policy import StorageSettings
+
+        if not self.is_initialized():
+            return StorageSettings()
+        with self.uow_factory() as uow:
+            return uow.settings.get(StorageSettings)
+
+    @cached_property
+    def blob_store(self) -> Any:
+        """The BlobStore contract files go to; rebuilt after :meth:`storage_changed`."""
+        return self.storage(self.storage_settings())
+
+    def storage(self, name_or_settings: Any) -> Any:
+        """Build a store from StorageSettings, or by backend name (the configured settings when
+        that backend is the current one). Raises ConfigurationError naming a bad setting or the
+        missing ``pip install 'esign[...]'``."""
+        from esign_adapters.storage.registry import BUILTIN_STORES, load_store
+        from esign_core.model.policy import StorageSettings
+
+        settings = name_or_settings
+        if isinstance(settings, str):
+            current = self.storage_settings()
+            settings = current if current.backend == settings else StorageSettings(backend=settings)
+        config = dict(settings.config)
+        if settings.backend == "local" and not config.get("root"):
+            config["root"] = str(self.settings.files_dir)
+        return load_store(settings.backend, config, secrets=self.secrets, fallback=BUILTIN_STORES)
+
+    def storage_changed(self) -> None:
+        self.__dict__.pop("blob_store", None)
+
+    def blob_references(self) -> Any:
+        """The database's pointers into storage (for verify and migrate)."""
+        from esign_adapters.db.blob_refs import SqlBlobReferences
+
+        if self.engine is None:
+            raise ConfigurationError("no database engine: blob references need the SQL database")
+        return SqlBlobReferences(self.engine)
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()

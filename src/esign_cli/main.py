@@ -66,11 +66,12 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import db, doctor, licence, pki, serve, settings, setup, signing
+    from esign_cli import db, doctor, evidence, licence, pki, serve, settings, setup, signing, storage
 
     cli.add_command(serve.serve)
     cli.add_command(setup.init)
     cli.add_command(db.db)
+    cli.add_command(evidence.evidence)
     cli.add_command(doctor.doctor)
     cli.add_command(licence.license_group)
     cli.add_command(settings.settings_group)
@@ -78,6 +79,7 @@ def _register() -> None:
     cli.add_command(signing.seal)
     cli.add_command(signing.sign)
     cli.add_command(signing.verify)
+    cli.add_command(storage.storage)
 
 
 _register()

@@ -1,6 +1,7 @@
 """The message bus: commands go to exactly one handler, events to any number. Handlers are plain
 functions whose keyword parameters are filled by name from the dependencies given to
-:func:`build_bus` (``uow``, ``clock``, ``ids``, ``hasher``, ``licences``, …)."""
+:func:`build_bus` (``uow``, ``clock``, ``ids``, ``hasher``, ``licences``, ``ca``, ``signer``, ``screener``,
+``validator``, ``blobs`` (the BlobStore), ``renderer`` (the SealRenderer), …)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,22 @@ from typing import Any
 from esign_core.errors import ConfigurationError
 from esign_core.model.base import Event
 from esign_core.ports import UnitOfWork
-from esign_core.services import auth, certificates, licensing, orgs, settings, setup, signing, ukeys
+from esign_core.services import (
+    auth,
+    categories,
+    certificates,
+    contract_ending,
+    contract_signing,
+    contracts,
+    documents,
+    licensing,
+    orgs,
+    personal_signing,
+    settings,
+    setup,
+    signing,
+    ukeys,
+)
 from esign_core.services import commands as c
 
 log = logging.getLogger(__name__)
@@ -31,6 +47,26 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     ukeys.ChangeUKeyStatus: ukeys.change_ukey_status,
     signing.SignPdf: signing.sign_pdf,
     signing.VerifyPdf: signing.verify_pdf,
+    categories.CreateCategory: categories.create_category,
+    categories.ChangeCategory: categories.change_category,
+    documents.CreateDocument: documents.create_document,
+    documents.AddDocumentToContract: documents.add_document_to_contract,
+    documents.RemoveDocumentFromContract: documents.remove_document_from_contract,
+    contracts.CreateContract: contracts.create_contract,
+    contracts.SendContract: contracts.send_contract,
+    contracts.AddCopyReceivers: contracts.add_copy_receivers,
+    contracts.DeleteContract: contracts.delete_contract,
+    contract_signing.SignAsCompany: contract_signing.sign_as_company,
+    contract_signing.SignAsLegalPerson: contract_signing.sign_as_legal_person,
+    contract_signing.Approve: contract_signing.approve,
+    personal_signing.SignAsPerson: personal_signing.sign_as_person,
+    contract_ending.RejectContract: contract_ending.reject_contract,
+    contract_ending.RecallContract: contract_ending.recall_contract,
+    contract_ending.VoidContract: contract_ending.void_contract,
+    contract_ending.ExpireContracts: contract_ending.expire_contracts,
+    contract_ending.ListExpiryReminders: contract_ending.list_expiry_reminders,
+    contract_ending.FinishContract: contract_ending.finish_contract,
+    contract_ending.ForceFinishContract: contract_ending.force_finish_contract,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

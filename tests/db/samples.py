@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from esign_core.model.base import Aggregate
+from esign_core.model.category import BusinessCategory, CategoryState, CategoryType
 from esign_core.model.certificate import Certificate, CertificateKind, CertificateStatus, SubjectType
 from esign_core.model.contract import (
     Action,
@@ -20,6 +21,7 @@ from esign_core.model.contract import (
     ActionType,
     Contract,
     ContractStatus,
+    CopyReceiver,
     Signatory,
     SignatoryStatus,
     Stamper,
@@ -232,6 +234,7 @@ def document(contract_id: int | None = None) -> Document:
         attachment=True,
         created_at=T0,
         revisions=2,
+        signed_revisions=(blob(4), blob(3)),
     )
 
 
@@ -330,7 +333,26 @@ def contract(biz_id: str | None = "BIZ-0001", *, status: ContractStatus = Contra
         expire_at=T0 + timedelta(days=30),
         completed_at=None,
         comments="备注",
+        business_data='{"order": "PO-1"}',
+        request_digest="ab" * 32,
+        copy_receivers=[CopyReceiver("赵六", "13700137000"), CopyReceiver("", "13700137001")],
     )
+
+
+def category(tenant_id: int | None = None, name: str = "采购类", **changes: Any) -> BusinessCategory:
+    fields: dict[str, Any] = dict(
+        id=next_id(),
+        name=name,
+        tenant_id=tenant_id or next_id(),
+        primary=True,
+        state=CategoryState.DISABLED,
+        callback_url="https://erp.example.com/esign/callback?x=1",
+        seal_id=next_id(),
+        type=CategoryType.PHYSICAL,
+        created_at=T_BEIJING,
+    )
+    fields.update(changes)
+    return BusinessCategory(**fields)
 
 
 def draft_contract(biz_id: str | None = None) -> Contract:
@@ -395,4 +417,5 @@ def everything() -> list[tuple[str, Aggregate]]:
         ("certificates", certificate()),
         ("documents", document()),
         ("contracts", contract()),
+        ("categories", category()),
     ]

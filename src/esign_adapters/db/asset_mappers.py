@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from esign_adapters.db import tables as t
 from esign_adapters.db.mappers import Mapper, Row, blob_in, blob_out, id_set_out, required_blob
 from esign_core.model.certificate import Certificate, CertificateKind, CertificateStatus, SubjectType
 from esign_core.model.document import Document
 from esign_core.model.seal import Seal, SealCategory, SealKind, SealSpec, SealStatus, SealType
+from esign_core.values import BlobRef
 
 
 class SealTypeMapper(Mapper[SealType]):
@@ -124,6 +129,9 @@ class CertificateMapper(Mapper[Certificate]):
 
 
 class DocumentMapper(Mapper[Document]):
+    """Document ↔ documents + document_revisions (append-only: a saved document only ever gains
+    revisions, so only the new ones are inserted)."""
+
     name = "documents"
     table = t.documents
 
@@ -139,9 +147,10 @@ class DocumentMapper(Mapper[Document]):
             "attachment": item.attachment,
             "created_at": item.created_at,
             "revisions": item.revisions,
+            "destroyed": item.destroyed,
         }
 
-    def from_row(self, row: Mapping[str, Any]) -> Document:
+    def from_row(self, row: Mapping[str, Any], revisions: Sequence[BlobRef] = ()) -> Document:
         return Document(
             id=row["id"],
             version=row["version"],
@@ -153,4 +162,51 @@ class DocumentMapper(Mapper[Document]):
             attachment=row["attachment"],
             created_at=row["created_at"],
             revisions=row["revisions"],
+            signed_revisions=tuple(revisions),
+            destroyed=row["destroyed"],
         )
+
+    def snapshot(self, item: Document) -> tuple[Row, int]:
+        return self.to_row(item), len(item.signed_revisions)
+
+    def load(
+        self, conn: Connection, where: sa.ColumnElement[bool] | None, *, limit: int | None = None
+    ) -> list[Document]:
+        stmt = sa.select(self.table).order_by(self.table.c.id)
+        if where is not None:
+            stmt = stmt.where(where)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = conn.execute(stmt).mappings().all()
+        revisions: dict[int, list[BlobRef]] = defaultdict(list)
+        if rows:
+            rt = t.document_revisions
+            query = (
+                sa.select(rt)
+                .where(rt.c.document_id.in_([r["id"] for r in rows]))
+                .order_by(rt.c.document_id, rt.c.seq)
+            )
+            for rev in conn.execute(query).mappings():
+                revisions[rev["document_id"]].append(required_blob("blob", rev))
+        return [self.from_row(r, revisions[r["id"]]) for r in rows]
+
+    def insert(self, conn: Connection, item: Document) -> None:
+        super().insert(conn, item)
+        self._add_revisions(conn, item, 0)
+
+    def update(self, conn: Connection, item: Document, snapshot: Any) -> bool:
+        row, saved = snapshot
+        if not super().update(conn, item, row):
+            return False
+        self._add_revisions(conn, item, saved)
+        return True
+
+    @staticmethod
+    def _add_revisions(conn: Connection, item: Document, start: int) -> None:
+        rows = [
+            {"document_id": item.id, "seq": seq, **blob_out("blob", ref)}
+            for seq, ref in enumerate(item.signed_revisions)
+            if seq >= start
+        ]
+        if rows:
+            conn.execute(sa.insert(t.document_revisions), rows)

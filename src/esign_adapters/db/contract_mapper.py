@@ -1,5 +1,5 @@
 """The contract aggregate across four tables: the contract row and its signatories, actions and
-stampers. Children are loaded in bulk for every contract of a query and, when any of them
+stampers (and copy receivers). Children are loaded in bulk for every contract of a query and, when any of them
 changed, replaced as a whole in the transaction that bumps the contract's version."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from esign_core.model.contract import (
     ActionType,
     Contract,
     ContractStatus,
+    CopyReceiver,
     Signatory,
     SignatoryStatus,
     Stamper,
@@ -29,7 +30,7 @@ from esign_core.model.contract import (
 from esign_core.model.org import TenantType
 from esign_core.values import KeywordPosition, PagePosition
 
-CHILD_TABLES = (t.contract_signatories, t.contract_actions, t.contract_stampers)
+CHILD_TABLES = (t.contract_signatories, t.contract_actions, t.contract_stampers, t.contract_copy_receivers)
 
 
 @attrs.frozen
@@ -40,10 +41,11 @@ class ContractRows:
     signatories: tuple[Row, ...]
     actions: tuple[Row, ...]
     stampers: tuple[Row, ...]
+    copy_receivers: tuple[Row, ...] = ()
 
     @property
     def children(self) -> tuple[tuple[Row, ...], ...]:
-        return self.signatories, self.actions, self.stampers
+        return self.signatories, self.actions, self.stampers, self.copy_receivers
 
 
 def _position_out(position: PagePosition | KeywordPosition | None) -> Row:
@@ -110,6 +112,9 @@ class ContractMapper(Mapper[Contract]):
             "expire_at": c.expire_at,
             "completed_at": c.completed_at,
             "comments": c.comments,
+            "business_data": c.business_data,
+            "request_digest": c.request_digest,
+            "finish_manually": c.finish_manually,
         }
         signatories: list[Row] = []
         actions: list[Row] = []
@@ -158,7 +163,11 @@ class ContractMapper(Mapper[Contract]):
                             **_position_out(p.position),
                         }
                     )
-        return ContractRows(contract, tuple(signatories), tuple(actions), tuple(stampers))
+        receivers = tuple(
+            {"contract_id": c.id, "seq": seq, "name": r.name, "mobile": r.mobile.value}
+            for seq, r in enumerate(c.copy_receivers)
+        )
+        return ContractRows(contract, tuple(signatories), tuple(actions), tuple(stampers), receivers)
 
     def to_row(self, item: Contract) -> Row:
         return self.to_rows(item).contract
@@ -172,6 +181,7 @@ class ContractMapper(Mapper[Contract]):
         signatories: Sequence[Mapping[str, Any]],
         actions: Sequence[Mapping[str, Any]],
         stampers: Sequence[Mapping[str, Any]],
+        copy_receivers: Sequence[Mapping[str, Any]] = (),
     ) -> Contract:
         stampers_of: dict[int, list[Stamper]] = defaultdict(list)
         for p in sorted(stampers, key=lambda r: r["seq"]):
@@ -228,6 +238,12 @@ class ContractMapper(Mapper[Contract]):
             expire_at=row["expire_at"],
             completed_at=row["completed_at"],
             comments=row["comments"],
+            business_data=row["business_data"],
+            request_digest=row["request_digest"],
+            finish_manually=row["finish_manually"],
+            copy_receivers=[
+                CopyReceiver(r["name"], r["mobile"]) for r in sorted(copy_receivers, key=lambda r: r["seq"])
+            ],
         )
 
     # -- statements ---------------------------------------------------------------------------
@@ -249,8 +265,10 @@ class ContractMapper(Mapper[Contract]):
             for child in conn.execute(sa.select(table).where(table.c.contract_id.in_(ids))).mappings():
                 by_contract[child["contract_id"]].append(child)
             children.append(by_contract)
-        sigs, acts, stamps = children
-        return [self.from_rows(r, sigs[r["id"]], acts[r["id"]], stamps[r["id"]]) for r in rows]
+        sigs, acts, stamps, receivers = children
+        return [
+            self.from_rows(r, sigs[r["id"]], acts[r["id"]], stamps[r["id"]], receivers[r["id"]]) for r in rows
+        ]
 
     def from_row(self, row: Mapping[str, Any]) -> Contract:
         raise TypeError("a contract needs its child rows; use ContractMapper.load")

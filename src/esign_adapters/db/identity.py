@@ -39,6 +39,8 @@ class UnitState:
         self.settings_versions: dict[str, int | None] = {}
         self.settings_read: dict[str, Section] = {}
         self.settings_staged: dict[str, Section] = {}
+        #: evidence records appended in this block, chained and written on commit
+        self.evidence_staged: list[Any] = []
 
     def execute(self, stmt: Executable) -> CursorResult[Any]:
         """Run a read; vendor errors become :class:`~esign_core.errors.DatabaseError`."""
@@ -77,3 +79,4 @@ class UnitState:
         self.settings_versions.clear()
         self.settings_read.clear()
         self.settings_staged.clear()
+        self.evidence_staged.clear()

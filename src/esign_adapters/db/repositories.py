@@ -375,8 +375,17 @@ class SqlUKeyRepository(SqlRepository[UKey]):
 
 
 class SqlDocumentRepository(SqlRepository[Document]):
+    _c = t.documents.c
+
     def of_contract(self, contract_id: int) -> Sequence[Document]:
-        return self._where(t.documents.c.contract_id == contract_id, lambda d: d.contract_id == contract_id)
+        return self._where(self._c.contract_id == contract_id, lambda d: d.contract_id == contract_id)
+
+    def using_blob(self, key: str) -> Sequence[Document]:
+        """Documents not destroyed whose original or current file has that storage key."""
+        return self._where(
+            sa.and_(sa.or_(self._c.original_key == key, self._c.current_key == key), self._c.destroyed.is_(False)),
+            lambda d: not d.destroyed and key in (d.original.key, d.current.key),
+        )
 
 
 class SqlContractRepository(SqlRepository[Contract]):
@@ -388,6 +397,15 @@ class SqlContractRepository(SqlRepository[Contract]):
     def with_status(self, status: ContractStatus, *, limit: int = 100) -> Sequence[Contract]:
         """The first ``limit`` contracts in that status, by id."""
         return self._where(self._c.status == status.value, lambda c: c.status is status, limit=limit)
+
+    def signing_expiring_by(self, at: datetime, *, limit: int = 100) -> Sequence[Contract]:
+        """SIGNING contracts whose expiry time is at or before ``at``, soonest first (then by id)."""
+        signing = ContractStatus.SIGNING
+        found = self._where(
+            sa.and_(self._c.status == signing.value, self._c.expire_at <= at),
+            lambda c: c.status is signing and c.expire_at is not None and c.expire_at <= at,
+        )
+        return sorted(found, key=lambda c: (c.expire_at, c.id))[:limit]
 
 
 class SqlSettingsRepository:

@@ -305,6 +305,20 @@ documents = sa.Table(
     sa.Column("attachment", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revisions", sa.Integer, nullable=False),
+    sa.Column("destroyed", sa.Boolean, nullable=False, server_default=sa.false()),
+    **MYSQL_OPTIONS,
+)
+
+# Every signed revision of a document, in order (the last is the document's ``current``); only ever
+# appended to. The id is the database's own, so that storage verification can page through it.
+document_revisions = sa.Table(
+    "document_revisions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("document_id", sa.BigInteger, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    *_blob("blob", nullable=False),
+    sa.UniqueConstraint("document_id", "seq", name="uq_document_revisions_document_id"),
     **MYSQL_OPTIONS,
 )
 
@@ -329,6 +343,9 @@ contracts = sa.Table(
     sa.Column("expire_at", UtcDateTime, index=True),
     sa.Column("completed_at", UtcDateTime),
     sa.Column("comments", sa.Text),
+    sa.Column("business_data", sa.Text),
+    sa.Column("request_digest", sa.String(64)),
+    sa.Column("finish_manually", sa.Boolean, nullable=False, server_default=sa.false()),
     **MYSQL_OPTIONS,
 )
 
@@ -396,12 +413,70 @@ contract_stampers = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+contract_copy_receivers = sa.Table(
+    "contract_copy_receivers",
+    metadata,
+    _contract_fk(),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("mobile", sa.String(20), nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+# Business categories (业务分类) of an enterprise; ``is_primary`` marks its default one.
+categories = sa.Table(
+    "categories",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("tenant_id", sa.BigInteger, nullable=False),
+    sa.Column("is_primary", sa.Boolean, nullable=False),
+    _enum("state"),
+    sa.Column("callback_url", sa.String(500)),
+    sa.Column("seal_id", sa.BigInteger),
+    _enum("type"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_categories_tenant_id", "tenant_id", "name"),
+    **MYSQL_OPTIONS,
+)
+
 settings = sa.Table(
     "settings",
     metadata,
     sa.Column("section", sa.String(50), primary_key=True),
     sa.Column("data", sa.JSON, nullable=False),
     _version(),
+    **MYSQL_OPTIONS,
+)
+
+# The evidence chain (see esign_adapters.db.evidence): append-only entries, one chain per node
+# (UNIQUE node+sequence), and the newest sequence/hash of each node's chain, locked to append.
+evidence_entries = sa.Table(
+    "evidence_entries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.BigInteger, nullable=False),
+    sa.Column("contract_id", sa.BigInteger, index=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("ip", sa.String(64)),
+    # JSON kept as the exact text written (MySQL 8's JSON type would reformat numbers and break hashes)
+    sa.Column("details", sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("node", "sequence", name="uq_evidence_entries_node_sequence"),
+    **MYSQL_OPTIONS,
+)
+
+evidence_heads = sa.Table(
+    "evidence_heads",
+    metadata,
+    sa.Column("node", sa.String(64), primary_key=True),
+    sa.Column("sequence", sa.BigInteger, nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
     **MYSQL_OPTIONS,
 )
 

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from esign_adapters.db import repositories as r
 from esign_adapters.db import tables as t
 from esign_adapters.db.asset_mappers import CertificateMapper, DocumentMapper, SealMapper, SealTypeMapper
+from esign_adapters.db.categories import CategoryMapper, SqlCategoryRepository
 from esign_adapters.db.contract_mapper import ContractMapper
 from esign_adapters.db.engine import dialect_of
 from esign_adapters.db.errors import connect_error, translate_error
+from esign_adapters.db.evidence import SqlEvidenceLog
 from esign_adapters.db.identity import UnitState
 from esign_adapters.db.party_mappers import (
     AdminAccountMapper,
@@ -67,7 +69,9 @@ class SqlUnitOfWork:
         self.ukeys = r.SqlUKeyRepository(state, UKeyMapper())
         self.documents = r.SqlDocumentRepository(state, DocumentMapper())
         self.contracts = r.SqlContractRepository(state, ContractMapper())
+        self.categories = SqlCategoryRepository(state, CategoryMapper())
         self.settings = r.SqlSettingsRepository(state)
+        self.evidence = SqlEvidenceLog(state)
 
     def __repr__(self) -> str:
         return f"SqlUnitOfWork({self.engine.url.render_as_string(hide_password=True)})"
@@ -128,6 +132,7 @@ class SqlUnitOfWork:
                         table=entry.mapper.name,
                     )
             self._save_settings(state)
+            self.evidence.flush(state)  # last: the chain head stays locked briefly
             conn.commit()
         except ConcurrencyError:
             self._discard(state)

@@ -30,6 +30,11 @@ class Aggregate:
         events, self._events = self._events, []
         return events
 
+    def pending_events(self) -> tuple[Event, ...]:
+        """Events recorded and not yet collected, without taking them (use cases write the
+        evidence of a change from them before the unit of work commits and collects them)."""
+        return tuple(self._events)
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.id == other.id  # type: ignore[attr-defined]
 

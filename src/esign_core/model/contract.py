@@ -1,16 +1,35 @@
-"""Contract → Signatory → Action → Stamper, with the statuses of open API v4 §3."""
+"""Contract → Signatory → Action → Stamper, with the statuses of open API v4 §3. The parts
+(signatories, actions, stampers, copy receivers) live in :mod:`esign_core.model.signatory` and are
+re-exported here."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
 
 from esign_core.errors import DomainError, InvalidTransition, NotFoundError
 from esign_core.model.base import Aggregate, Event, require_text
-from esign_core.model.org import TenantType
-from esign_core.values import KeywordPosition, PagePosition
+from esign_core.model.signatory import (
+    Action,
+    ActionOperator,
+    ActionStatus,
+    ActionType,
+    CopyReceiver,
+    Signatory,
+    SignatoryStatus,
+    Stamper,
+    StamperType,
+)
+
+__all__ = [
+    "CONTRACT_STATUS_LABELS", "ENDED", "Action", "ActionOperator", "ActionSigned", "ActionStatus", "ActionType",
+    "Contract", "ContractCompleted", "ContractCreated", "ContractEnded", "ContractSent", "ContractStatus",
+    "CopyReceiver", "CopyReceiversAdded", "DocumentUnbound", "SignedOutsideFlow", "Signatory", "SignatoryCompleted",
+    "SignatoryStatus", "Stamper", "StamperType"
+]
 
 
 class ContractStatus(enum.Enum):
@@ -53,105 +72,6 @@ ENDED = frozenset(
 )
 
 
-class SignatoryStatus(enum.Enum):
-    DRAFT = "DRAFT"
-    SIGNING = "SIGNING"
-    COMPLETE = "COMPLETE"
-
-
-class ActionType(enum.Enum):
-    CORPORATE = "CORPORATE"
-    PERSONAL = "PERSONAL"
-    LP = "LP"
-    AUDIT = "AUDIT"
-    OPERATOR = "OPERATOR"
-
-
-class ActionStatus(enum.Enum):
-    WAITING = "WAITING"
-    SIGNING = "SIGNING"
-    SIGNED = "SIGNED"
-    REJECTED = "REJECTED"
-    DISCARDED = "DISCARDED"
-    FINISHED = "FINISHED"
-
-
-class StamperType(enum.Enum):
-    SEAL_CORPORATE = "SEAL_CORPORATE"
-    SEAL_PERSONAL = "SEAL_PERSONAL"
-    TIMESTAMP = "TIMESTAMP"
-    ACROSS_PAGE = "ACROSS_PAGE"
-
-
-# Which stamper types an action of each type may place.
-_ALLOWED_STAMPERS = {
-    ActionType.CORPORATE: {StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE, StamperType.TIMESTAMP},
-    ActionType.LP: {StamperType.SEAL_CORPORATE, StamperType.SEAL_PERSONAL},
-    ActionType.PERSONAL: {StamperType.SEAL_PERSONAL, StamperType.TIMESTAMP},
-    ActionType.OPERATOR: {StamperType.SEAL_PERSONAL},
-    ActionType.AUDIT: set(),
-}
-
-
-@attrs.frozen
-class Stamper:
-    """Where one seal, signature or timestamp goes on one document."""
-
-    id: int
-    document_id: int
-    type: StamperType
-    position: PagePosition | KeywordPosition | None = None  # None for ACROSS_PAGE
-
-
-@attrs.frozen
-class ActionOperator:
-    name: str
-    contact: str
-
-
-@attrs.define(kw_only=True, eq=False)
-class Action:
-    id: int
-    type: ActionType
-    name: str
-    serial_no: int = 1
-    status: ActionStatus = ActionStatus.WAITING
-    seal_ids: tuple[int, ...] = ()
-    operators: tuple[ActionOperator, ...] = ()
-    stampers: tuple[Stamper, ...] = ()
-    completed_at: datetime | None = None
-    completed_by: int | None = None
-
-    def __attrs_post_init__(self) -> None:
-        allowed = _ALLOWED_STAMPERS[self.type]
-        for s in self.stampers:
-            if s.type not in allowed:
-                raise DomainError(f"a {self.type.value} action cannot place a {s.type.value} stamper", field="rectType")
-
-
-@attrs.define(kw_only=True, eq=False)
-class Signatory:
-    id: int
-    tenant_type: TenantType
-    tenant_name: str
-    serial_no: int
-    receiver_name: str | None = None
-    contact: str | None = attrs.field(default=None, repr=False)
-    status: SignatoryStatus = SignatoryStatus.DRAFT
-    actions: list[Action] = attrs.field(factory=list)
-    received_at: datetime | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.serial_no < 1:
-            raise DomainError("serialNo starts at 1", field="serialNo")
-        if self.tenant_type is TenantType.PERSONAL and any(a.type is not ActionType.PERSONAL for a in self.actions):
-            raise DomainError("a PERSONAL signatory only has PERSONAL actions", field="actions")
-
-    @property
-    def complete(self) -> bool:
-        return self.status is SignatoryStatus.COMPLETE
-
-
 @attrs.frozen
 class ContractSent(Event):
     contract_id: int
@@ -188,6 +108,35 @@ class ContractEnded(Event):
     at: datetime
 
 
+@attrs.frozen
+class ContractCreated(Event):
+    contract_id: int
+    at: datetime
+
+
+@attrs.frozen
+class CopyReceiversAdded(Event):
+    contract_id: int
+    count: int
+    at: datetime
+
+
+@attrs.frozen
+class DocumentUnbound(Event):
+    contract_id: int
+    document_id: int
+    at: datetime
+
+
+@attrs.frozen
+class SignedOutsideFlow(Event):
+    """A signature applied to a contract created without signatories (finished by hand later)."""
+
+    contract_id: int
+    signer: str
+    at: datetime
+
+
 @attrs.define(kw_only=True, eq=False)
 class Contract(Aggregate):
     subject: str = attrs.field(converter=lambda v: require_text("subject", v, max_len=100))
@@ -207,6 +156,23 @@ class Contract(Aggregate):
     expire_at: datetime | None = None
     completed_at: datetime | None = None
     comments: str | None = None
+    business_data: str | None = None
+    #: SHA-256 of the create request, so that a repeated bizId is recognised as the same request
+    request_digest: str | None = None
+    #: created without signatories: completes only through :meth:`finish`, never by itself
+    finish_manually: bool = False
+    copy_receivers: list[CopyReceiver] = attrs.field(factory=list)
+
+    @classmethod
+    def create(cls, *, id: int, subject: str, at: datetime, **fields: object) -> Contract:
+        """A new draft; records ContractCreated. Raises InvalidValue for a blank subject."""
+        contract = cls(id=id, subject=subject, created_at=at, updated_at=at, **fields)  # type: ignore[arg-type]
+        contract.record(ContractCreated(id, at))
+        return contract
+
+    @property
+    def has_signatures(self) -> bool:
+        return any(a.status is ActionStatus.SIGNED for s in self.signatories for a in s.actions)
 
     # -- drafting -------------------------------------------------------------------------
     def _require(self, *states: ContractStatus) -> None:
@@ -217,8 +183,12 @@ class Contract(Aggregate):
                 status=self.status.value,
             )
 
-    def add_document(self, document_id: int) -> None:
+    def require_editable(self) -> None:
+        """Raise InvalidTransition unless documents and signatories can still change (DRAFT, FILLING)."""
         self._require(ContractStatus.DRAFT, ContractStatus.FILLING)
+
+    def add_document(self, document_id: int) -> None:
+        self.require_editable()
         if document_id not in self.document_ids:
             self.document_ids.append(document_id)
 
@@ -243,15 +213,52 @@ class Contract(Aggregate):
         self.signatories.append(signatory)
         self.signatories.sort(key=lambda s: s.serial_no)
 
+    def unbind_document(self, document_id: int, *, at: datetime) -> None:
+        """Detach a document (open API /document/unbind) together with the stampers placed on it.
+        Refused once anything was signed or the contract ended; a contract that is not a draft
+        keeps at least one document. Raises InvalidTransition, NotFoundError or DomainError."""
+        self._require(ContractStatus.DRAFT, ContractStatus.FILLING, ContractStatus.SIGNING)
+        if self.has_signatures:
+            raise InvalidTransition("documents cannot be removed once the contract has signatures",
+                                    contract_id=str(self.id))
+        if document_id not in self.document_ids:
+            raise NotFoundError("document is not part of this contract", document_id=str(document_id))
+        if self.status is not ContractStatus.DRAFT and len(self.document_ids) == 1:
+            raise DomainError("a contract that was sent keeps at least one document", field="documentIds")
+        self.document_ids.remove(document_id)
+        for s in self.signatories:
+            for a in s.actions:
+                a.stampers = tuple(p for p in a.stampers if p.document_id != document_id)
+        self.updated_at = at
+        self.record(DocumentUnbound(self.id, document_id, at))
+
+    def add_copy_receivers(self, receivers: Iterable[CopyReceiver], *, at: datetime) -> int:
+        """Add people who receive a copy (抄送); a mobile number already listed is skipped. Refused
+        for a deleted contract. Returns how many were added."""
+        if self.status is ContractStatus.DELETE:
+            raise InvalidTransition("the contract was deleted", contract_id=str(self.id), status=self.status.value)
+        known = {r.mobile for r in self.copy_receivers}
+        added = 0
+        for receiver in receivers:
+            if receiver.mobile not in known:
+                self.copy_receivers.append(receiver)
+                known.add(receiver.mobile)
+                added += 1
+        if added:
+            self.updated_at = at
+            self.record(CopyReceiversAdded(self.id, added, at))
+        return added
+
     # -- lifecycle ------------------------------------------------------------------------
     def send(self, *, at: datetime, expire_at: datetime) -> None:
-        """Start signing. Raises unless there is a document and a signatory with an action."""
+        """Start signing. Raises unless there is a document and a signatory with an action (a
+        contract created without signatories only needs a document)."""
         self._require(ContractStatus.DRAFT, ContractStatus.FILLING)
         if not self.document_ids:
             raise DomainError("a contract needs at least one document before it is sent", field="documents")
-        if not self.signatories:
+        if not self.signatories and not self.finish_manually:
             raise DomainError("a contract needs at least one signatory before it is sent", field="signatories")
-        if not any(s.actions for s in self.signatories):
+        if self.signatories and not any(s.actions for s in self.signatories):
             raise DomainError("at least one signatory needs an action before the contract is sent", field="actions")
         if expire_at <= at:
             raise DomainError("the expiry time must be in the future", field="expireTime")
@@ -318,7 +325,30 @@ class Contract(Aggregate):
             self._activate_next(at)
         self._complete_if_done(at)
 
+    def sign_outside_flow(self, *, signer: str, at: datetime) -> None:
+        """Record a signature on a contract created without signatories (the sponsor signs, then
+        calls :meth:`finish`). Refused for any other contract, unless SIGNING, or once expired."""
+        self._require(ContractStatus.SIGNING)
+        if not self.finish_manually:
+            raise InvalidTransition("only the signatories of this contract can sign it", contract_id=str(self.id))
+        self._check_not_expired(at)
+        self.updated_at = at
+        self.record(SignedOutsideFlow(self.id, signer, at))
+
+    def finish(self, *, at: datetime) -> None:
+        """Complete (seal) a signing contract whose signatories have all signed: how a contract
+        created without signatories is completed (open API /contract/finish)."""
+        self._require(ContractStatus.SIGNING)
+        self._check_not_expired(at)
+        if not all(s.complete for s in self.signatories):
+            raise InvalidTransition("not every signatory has signed yet", contract_id=str(self.id))
+        self.status = ContractStatus.COMPLETE
+        self.completed_at = self.updated_at = at
+        self.record(ContractCompleted(self.id, at))
+
     def _complete_if_done(self, at: datetime) -> None:
+        if self.finish_manually:
+            return
         if self.status is ContractStatus.SIGNING and all(s.complete for s in self.signatories):
             self.status = ContractStatus.COMPLETE
             self.completed_at = at

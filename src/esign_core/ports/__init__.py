@@ -2,6 +2,7 @@
 
 from esign_core.ports.repositories import (
     AdminAccountRepository,
+    CategoryRepository,
     CertificateRepository,
     ContactRepository,
     ContractRepository,
@@ -21,6 +22,7 @@ from esign_core.ports.uow import UnitOfWork
 
 __all__ = [
     "AdminAccountRepository",
+    "CategoryRepository",
     "CertificateRepository",
     "Clock",
     "ContactRepository",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from esign_core.model.category import BusinessCategory
 from esign_core.model.certificate import (
     Certificate,
     CertificateCount,
@@ -143,10 +144,28 @@ class UKeyRepository(Repository[UKey], Protocol):
 class DocumentRepository(Repository[Document], Protocol):
     def of_contract(self, contract_id: int) -> Sequence[Document]: ...
 
+    def using_blob(self, key: str) -> Sequence[Document]:
+        """Documents not destroyed whose original or current file has that storage key (stored
+        files are content-addressed, so two documents may share one), by id."""
+
 
 class ContractRepository(Repository[Contract], Protocol):
     def by_biz_id(self, biz_id: str) -> Contract | None: ...
     def with_status(self, status: ContractStatus, *, limit: int = 100) -> Sequence[Contract]: ...
+
+    def signing_expiring_by(self, at: datetime, *, limit: int = 100) -> Sequence[Contract]:
+        """SIGNING contracts whose expiry time is at or before ``at``, soonest first (then by id)."""
+
+
+class CategoryRepository(Repository[BusinessCategory], Protocol):
+    def by_name(self, tenant_id: int, name: str) -> BusinessCategory | None:
+        """The enterprise's category of that name that is not deleted."""
+
+    def primary(self, tenant_id: int) -> BusinessCategory | None:
+        """The enterprise's default category (not deleted)."""
+
+    def list(self, tenant_id: int) -> Sequence[BusinessCategory]:
+        """The enterprise's categories that are not deleted, by id."""
 
 
 class SettingsRepository(Protocol):

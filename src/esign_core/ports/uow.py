@@ -28,6 +28,7 @@ class UnitOfWork(Protocol):
     ukeys: r.UKeyRepository
     documents: r.DocumentRepository
     contracts: r.ContractRepository
+    categories: r.CategoryRepository
     settings: r.SettingsRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
 

@@ -17,6 +17,7 @@ import attrs
 from esign_core.bus import MessageBus, build_bus
 from esign_core.errors import AlreadyExists, ConcurrencyError, ConfigurationError, LicenceError, NotFoundError
 from esign_core.model.base import Aggregate, Event
+from esign_core.model.category import BusinessCategory, CategoryState
 from esign_core.model.certificate import (
     USER_CERTIFICATE_KINDS,
     Certificate,
@@ -40,9 +41,14 @@ from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
+from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
+from esign_core.testing.fake_storage import InMemoryBlobStore
 
 A = TypeVar("A", bound=Aggregate)
+_DELETED = CategoryState.DELETED
+#: Unique keys besides the id that the fake enforces on commit, as the database does: table → field.
+UNIQUE_KEYS = {"contracts": "biz_id"}
 
 
 class InMemoryDatabase:
@@ -258,6 +264,9 @@ class InMemoryDocumentRepository(_Repo[Document]):
     def of_contract(self, contract_id: int) -> Sequence[Document]:
         return self._where(lambda d: d.contract_id == contract_id)
 
+    def using_blob(self, key: str) -> Sequence[Document]:
+        return self._where(lambda d: not d.destroyed and key in (d.original.key, d.current.key))
+
 
 class InMemoryContractRepository(_Repo[Contract]):
     def by_biz_id(self, biz_id: str) -> Contract | None:
@@ -265,6 +274,23 @@ class InMemoryContractRepository(_Repo[Contract]):
 
     def with_status(self, status: ContractStatus, *, limit: int = 100) -> Sequence[Contract]:
         return self._where(lambda c: c.status is status)[:limit]
+
+    def signing_expiring_by(self, at: datetime, *, limit: int = 100) -> Sequence[Contract]:
+        found = self._where(
+            lambda c: c.status is ContractStatus.SIGNING and c.expire_at is not None and c.expire_at <= at
+        )
+        return sorted(found, key=lambda c: (c.expire_at, c.id))[:limit]
+
+
+class InMemoryCategoryRepository(_Repo[BusinessCategory]):
+    def by_name(self, tenant_id: int, name: str) -> BusinessCategory | None:
+        return self._first(lambda c: c.tenant_id == tenant_id and c.name == name and c.state is not _DELETED)
+
+    def primary(self, tenant_id: int) -> BusinessCategory | None:
+        return self._first(lambda c: c.tenant_id == tenant_id and c.primary and c.state is not _DELETED)
+
+    def list(self, tenant_id: int) -> Sequence[BusinessCategory]:
+        return self._where(lambda c: c.tenant_id == tenant_id and c.state is not _DELETED)
 
 
 class InMemorySettingsRepository:
@@ -304,6 +330,7 @@ class InMemoryUnitOfWork:
         self.ukeys = InMemoryUKeyRepository(self, "ukeys")
         self.documents = InMemoryDocumentRepository(self, "documents")
         self.contracts = InMemoryContractRepository(self, "contracts")
+        self.categories = InMemoryCategoryRepository(self, "categories")
         self.settings = InMemorySettingsRepository(self)
         self.evidence = InMemoryEvidenceLog(self.db.evidence)
 
@@ -343,6 +370,7 @@ class InMemoryUnitOfWork:
                 stored = rows.get(id_)
                 if stored is None or stored.version != item.version:
                     raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
+            self._check_unique(table, id_, item)
         for (table, id_), (item, _new) in self._seen.items():
             self._events.extend(item.collect_events())
             item.version += 1
@@ -353,6 +381,16 @@ class InMemoryUnitOfWork:
         self._reset()
         self._events = events
         self.committed = True
+
+    def _check_unique(self, table: str, id_: int, item: Aggregate) -> None:
+        field = UNIQUE_KEYS.get(table)
+        value = getattr(item, field, None) if field else None
+        if field is None or value is None:
+            return
+        staged = {i: row for (t, i), (row, _new) in self._seen.items() if t == table}
+        rows = {**self.db.table(table), **staged}
+        if any(getattr(row, field) == value for i, row in rows.items() if i != id_):
+            raise AlreadyExists(f"{table}: a record with this {field} already exists", table=table, field=field)
 
     def rollback(self) -> None:
         events = self._events
@@ -455,6 +493,8 @@ class TestPlatform:
     signer: FakePdfSigner
     screener: FakePdfScreener
     validator: FakeSignatureValidator
+    blobs: InMemoryBlobStore
+    renderer: FakeSealRenderer
 
     __test__ = False
 
@@ -465,6 +505,7 @@ def bootstrap_test_bus() -> TestPlatform:
     hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
     ca = FakeCertificateAuthority(ids=ids, clock=clock)
     signer, screener, validator = FakePdfSigner(), FakePdfScreener(), FakeSignatureValidator()
+    blobs, renderer = InMemoryBlobStore(), FakeSealRenderer()
     bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
-                    screener=screener, validator=validator)
-    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator)
+                    screener=screener, validator=validator, blobs=blobs, renderer=renderer)
+    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer)
