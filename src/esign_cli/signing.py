@@ -90,26 +90,43 @@ def parse_stamper(spec: str) -> tuple[StamperType, PagePosition | KeywordPositio
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("--stamper", "stampers", multiple=True, required=True,
               help="Where: TYPE@page=1,x=0.6,y=0.1 or TYPE@keyword=甲方,index=1 or ACROSS_PAGE. Repeatable.")
-@click.option("--name", required=True, help="Signer: person or enterprise name.")
-@click.option("--type", "subject_type", type=click.Choice(["personal", "enterprise"]), required=True)
-@click.option("--code", required=True, help="Resident ID number or unified social credit code.")
+@click.option("--name", default=None, help="Signer: person or enterprise name (event certificate).")
+@click.option("--type", "subject_type", type=click.Choice(["personal", "enterprise"]), default=None)
+@click.option("--code", default=None, help="Resident ID number or unified social credit code.")
+@click.option("--certificate", "serial", default=None,
+              help="Sign with this stored long-term certificate instead of an event certificate.")
 @click.option("--seal", "seal_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Seal/signature PNG; default: drawn from --name.")
+              help="Seal/signature PNG; default: drawn from the signer's name.")
 @click.option("--seal-size", default=None, help="Millimetres, e.g. 42 or 40x15 (default by stamper type).")
 @click.option("--level", type=click.Choice([lv.value for lv in SignatureLevel]), default="B-T", show_default=True)
 @click.option("--reason", default="")
 @click.pass_context
-def sign(ctx: click.Context, src: str, dst: str, stampers: tuple[str, ...], name: str, subject_type: str, code: str,
-         seal_file: str | None, seal_size: str | None, level: str, reason: str) -> None:
-    """Sign SRC into DST with an event certificate for the signer: one signature with every stamper."""
+def sign(ctx: click.Context, src: str, dst: str, stampers: tuple[str, ...], name: str | None,
+         subject_type: str | None, code: str | None, serial: str | None, seal_file: str | None,
+         seal_size: str | None, level: str, reason: str) -> None:
+    """Sign SRC into DST: one signature carrying every stamper, with a fresh event certificate for
+    --name/--type/--code, or with the long-term certificate --certificate SERIAL."""
     from esign_core.values import IdNumber, Uscc
 
     data = Path(src).read_bytes()
     if len(data) > MAX_PDF:
         raise InvalidValue("file", "the PDF is larger than 100 MiB")
-    enterprise = subject_type == "enterprise"
-    code = str(Uscc(code)) if enterprise else str(IdNumber(code))
     platform = load_platform(ctx)
+    subject: Subject | None = None
+    if serial:
+        if name or subject_type or code:
+            raise InvalidValue("certificate", "--certificate replaces --name/--type/--code; give one or the other")
+        with platform.uow() as uow:
+            stored = uow.certificates.by_serial(serial.strip().lower().replace(":", ""))
+        if stored is None:
+            raise InvalidValue("certificate", f"no certificate with serial {serial}")
+        name, enterprise = stored.subject_name, stored.subject_type is SubjectType.ENTERPRISE
+    else:
+        if not (name and subject_type and code):
+            raise InvalidValue("name", "give --name, --type and --code (or --certificate SERIAL)")
+        enterprise = subject_type == "enterprise"
+        code = str(Uscc(code)) if enterprise else str(IdNumber(code))
+        subject = Subject(name, SubjectType.ENTERPRISE if enterprise else SubjectType.PERSONAL, code)
     stamps = []
     for spec in stampers:
         kind, position = parse_stamper(spec)
@@ -122,8 +139,8 @@ def sign(ctx: click.Context, src: str, dst: str, stampers: tuple[str, ...], name
         else:
             image = platform.seal_renderer.render(SealDesign(_STYLES[style], name, width_mm=w, height_mm=h))
         stamps.append(Stamp(kind, image, position, w, h))
-    subject = Subject(name, SubjectType.ENTERPRISE if enterprise else SubjectType.PERSONAL, code)
-    out = platform.handle(SignPdf(data, subject, tuple(stamps), SignatureLevel(level), reason=reason))
+    out = platform.handle(SignPdf(data, subject, tuple(stamps), SignatureLevel(level), reason=reason,
+                                  certificate_serial=serial))
     Path(dst).write_bytes(out)
     click.echo(f"signed {dst} ({len(out)} bytes, {level})")
 

@@ -67,3 +67,22 @@ def test_bad_inputs_are_refused_clearly(run, data_dir, licence_for, tmp_path):
     bad_stamper = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "y.pdf"), "--stamper",
                       "company@x=0.5", "--name", "张三", "--type", "personal", "--code", "11010519491231002X")
     assert bad_stamper.exit_code == 2 and "stamper" in bad_stamper.output
+
+
+def test_a_long_term_certificate_signs_repeatedly_until_revoked(run, data_dir, licence_for, tmp_path):
+    run(*init_args(data_dir, licence_for(data_dir)))
+    issued = run("--data-dir", str(data_dir), "pki", "issue", "--name", "示例科技有限公司", "--type", "enterprise",
+                 "--code", "91350100M000100Y43")
+    serial = next(line.split("│")[4].strip() for line in issued.output.splitlines() if "LONG_TERM" in line)
+    src = _pdf(tmp_path)
+    once, twice = tmp_path / "once.pdf", tmp_path / "twice.pdf"
+    for a, b in ((src, once), (once, twice)):
+        done = run("--data-dir", str(data_dir), "sign", str(a), str(b), "--stamper", "company@page=1,x=0.5,y=0.1",
+                   "--certificate", serial)
+        assert done.exit_code == 0, done.output
+    report = json.loads(run("--data-dir", str(data_dir), "verify", str(twice), "--json").output)
+    assert report["indication"] == "TOTAL_PASSED" and len(report["signatures"]) == 2
+    assert run("--data-dir", str(data_dir), "pki", "revoke", serial, "--reason", "keyCompromise").exit_code == 0
+    refused = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "no.pdf"), "--stamper", "across",
+                  "--certificate", serial)
+    assert refused.exit_code == 3 and "revoked" in refused.output
