@@ -66,7 +66,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import db, doctor, evidence, licence, pki, serve, settings, setup, signing, storage
+    from esign_cli import db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+
+    del seals  # imported for its side effect: its commands attach themselves to the `seal` group
 
     cli.add_command(serve.serve)
     cli.add_command(setup.init)

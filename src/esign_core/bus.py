@@ -24,6 +24,7 @@ from esign_core.services import (
     licensing,
     orgs,
     personal_signing,
+    seals,
     settings,
     setup,
     signing,
@@ -34,6 +35,10 @@ from esign_core.services import commands as c
 log = logging.getLogger(__name__)
 
 COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
+    seals.AddSealType: seals.add_seal_type,
+    seals.ChangeSealType: seals.change_seal_type,
+    seals.CreateSeal: seals.create_seal,
+    seals.AuthorizeSeal: seals.authorize_seal,
     c.InitializePlatform: setup.initialize_platform,
     c.LoginAdmin: auth.login_admin,
     c.InstallLicence: licensing.install_licence,

@@ -86,3 +86,30 @@ def test_a_long_term_certificate_signs_repeatedly_until_revoked(run, data_dir, l
     refused = run("--data-dir", str(data_dir), "sign", str(src), str(tmp_path / "no.pdf"), "--stamper", "across",
                   "--certificate", serial)
     assert refused.exit_code == 3 and "revoked" in refused.output
+
+
+def test_seal_catalogue_and_seal_creation(run, data_dir, licence_for, tmp_path):
+    run(*init_args(data_dir, licence_for(data_dir)))
+    listed = run("--data-dir", str(data_dir), "seal", "type", "list").output
+    assert "合同专用章" in listed and "启用" in listed
+    tid = run("--data-dir", str(data_dir), "seal", "type", "add", "发票专用章").output.strip()
+    assert run("--data-dir", str(data_dir), "seal", "type", "disable", tid).exit_code == 0
+    assert "停用" in run("--data-dir", str(data_dir), "seal", "type", "list").output
+    from esign_adapters.bootstrap import Platform
+    from esign_adapters.settings import Settings
+
+    platform = Platform.from_settings(Settings.load(data_dir))
+    with platform.uow() as uow:
+        org = uow.organizations.platform()
+        contract_type = uow.seal_types.by_name("合同专用章")
+    refused = run("--data-dir", str(data_dir), "seal", "create", "--org-id", str(org.id), "--type-id", tid)
+    assert refused.exit_code == 3 and "disabled" in refused.output
+    made = run("--data-dir", str(data_dir), "seal", "create", "--org-id", str(org.id), "--type-id",
+               str(contract_type.id), "--code", "3501000001234")
+    assert made.exit_code == 0, made.output
+    shown = run("--data-dir", str(data_dir), "seal", "list", "--org-id", str(org.id)).output
+    assert "合同专用章" in shown and "drawn" in shown
+    with platform.uow() as uow:
+        seal = uow.seals.get(int(made.output.strip()))
+    image = Image.open(io.BytesIO(platform.blob_store.read(seal.image)))
+    assert image.mode == "RGBA" and image.size == (496, 496)
