@@ -134,6 +134,25 @@ def _check_database(s: Settings) -> list[Check]:
 
 
 def _check_storage(s: Settings) -> Check:
+    """The configured backend's write / read back / delete probe once activated; before that, the
+    default local directory."""
+    from esign_adapters.bootstrap import Platform
+
+    try:
+        platform = Platform.from_settings(s)
+        configured = platform.schema_ready() and platform.is_initialized()
+    except EsignError:
+        configured = False
+    if configured:
+        backend = platform.storage_settings().backend
+        steps = platform.blob_store.check()
+        failed = [f"{step}: {detail}" for step, ok, detail in steps if not ok]
+        if failed:
+            return Check("storage", "FAIL", f"{backend}: " + "; ".join(failed),
+                         "check the storage settings (`esign storage show`, `esign storage test`)")
+        note = " (local storage is for testing only)" if backend == "local" else ""
+        return Check("storage", "WARN" if note else "OK", f"{backend}: write, read back and delete passed{note}",
+                     "configure a durable backend: `esign storage migrate --to …`" if note else "")
     root = s.files_dir
     try:
         root.mkdir(parents=True, exist_ok=True)
