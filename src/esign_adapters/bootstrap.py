@@ -100,6 +100,7 @@ class Platform:
             screener=_Lazy(lambda: self.screener),
             blobs=_Lazy(lambda: self.blob_store),
             renderer=_Lazy(lambda: self.seal_renderer),
+            converter=_Lazy(lambda: self.converter),
         )
         return bus.handle(command)
 
@@ -159,10 +160,30 @@ class Platform:
         return SubprocessPdfScreener()
 
     @cached_property
+    def converter(self) -> Any:
+        """Document conversion, chosen per call by the console's 文档转换服务 setting."""
+        from esign_adapters.convert.selecting import SelectingConverter
+        from esign_core.model.policy import ConversionSettings
+
+        def current() -> ConversionSettings:
+            with self.uow() as uow:
+                return uow.settings.get(ConversionSettings)
+
+        return SelectingConverter(current)
+
+    @cached_property
     def seal_renderer(self) -> Any:
         from esign_adapters.seals.renderer import PillowSealRenderer
 
         return PillowSealRenderer()
+
+    @cached_property
+    def sms(self) -> Any:
+        """The SMS channel. Only the development channel exists yet: codes are written to
+        ``<data_dir>/dev-sms.log``, never sent (real providers come with the messaging issue)."""
+        from esign_adapters.sms.dev import FileSmsChannel
+
+        return FileSmsChannel(self.settings.data_dir / "dev-sms.log")
 
     # -- file storage (manual 一.2.2 2; docs/storage.md) ----------------------------------------
     def storage_settings(self) -> Any:

@@ -66,7 +66,7 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
 
     del seals  # imported for its side effect: its commands attach themselves to the `seal` group
 
@@ -82,6 +82,7 @@ def _register() -> None:
     cli.add_command(signing.sign)
     cli.add_command(signing.verify)
     cli.add_command(storage.storage)
+    cli.add_command(apps.app_group)
 
 
 _register()

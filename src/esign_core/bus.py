@@ -1,7 +1,7 @@
 """The message bus: commands go to exactly one handler, events to any number. Handlers are plain
 functions whose keyword parameters are filled by name from the dependencies given to
 :func:`build_bus` (``uow``, ``clock``, ``ids``, ``hasher``, ``licences``, ``ca``, ``signer``, ``screener``,
-``validator``, ``blobs`` (the BlobStore), ``renderer`` (the SealRenderer), …)."""
+``validator``, ``blobs`` (the BlobStore), ``renderer`` (the SealRenderer), ``converter`` (the DocumentConverter), …)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ from esign_core.services import (
     categories,
     certificates,
     contract_ending,
+    contract_queries,
     contract_signing,
     contracts,
+    document_build,
     documents,
+    integration,
     licensing,
     orgs,
     personal_signing,
@@ -55,6 +58,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     categories.CreateCategory: categories.create_category,
     categories.ChangeCategory: categories.change_category,
     documents.CreateDocument: documents.create_document,
+    document_build.BuildDocument: document_build.build_document,
     documents.AddDocumentToContract: documents.add_document_to_contract,
     documents.RemoveDocumentFromContract: documents.remove_document_from_contract,
     contracts.CreateContract: contracts.create_contract,
@@ -72,6 +76,13 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     contract_ending.ListExpiryReminders: contract_ending.list_expiry_reminders,
     contract_ending.FinishContract: contract_ending.finish_contract,
     contract_ending.ForceFinishContract: contract_ending.force_finish_contract,
+    contract_queries.GetContract: contract_queries.get_contract,
+    contract_queries.GetContractFiles: contract_queries.get_contract_files,
+    contract_queries.GetDocumentFile: contract_queries.get_document_file,
+    contract_queries.ListCategories: contract_queries.list_categories,
+    contract_queries.ListSeals: contract_queries.list_seals,
+    integration.CreateApp: integration.create_app,
+    integration.AuthenticateApp: integration.authenticate_app,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

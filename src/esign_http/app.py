@@ -4,7 +4,7 @@
 ``/``               redirects to ``/setup`` until activation, then to ``/console``
 ``/setup``          activation wizard (manual 一.1)
 ``/console``        admin console (server-rendered, Jinja2 + htmx)
-``/portal``         signing portal (placeholder)
+``/portal``         signing portal (sign links, SMS check, preview, sign / reject, download)
 ``/open``           open API compatible with the product we replace
 ``/api/v1``         our REST API; OpenAPI schema at ``/api/v1/schema/openapi.json``
 ``/health``         liveness + readiness (checks the database)
@@ -32,8 +32,9 @@ from esign_http.api import api_router, app_version
 from esign_http.console import ConsoleController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.open_platform import open_router
-from esign_http.pages import check_health_root, health, portal_router, root, switch_language, theme_css
+from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
+from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store

@@ -34,6 +34,7 @@ log = logging.getLogger("esign_http")
 
 PROBLEM_BASE = "https://esign.dev/problems/"
 OPEN_OK, OPEN_UNKNOWN, OPEN_BAD_PARAMETER = 0, 1000000, 1000001
+_OPEN_KEEP_STATUS = frozenset({e.AuthenticationFailed.code})
 
 # Looked up along the exception's MRO, so the most specific class wins.
 _STATUS: dict[type[e.EsignError], int] = {
@@ -234,7 +235,8 @@ def open_response(problem: Problem, request_id: str) -> Response[Any]:
     # The v4 API answers business and parameter errors with HTTP 200 and a non-zero ``code``;
     # its SDKs read the body and some treat any other status as a transport failure. Only
     # unexpected failures (5xx) keep their status. See docs/adr/0006-open-api-errors.md.
-    status = problem.status if problem.status >= 500 else 200
+    # Authentication failures keep 401 (ADR 0006 addendum): no business answer was reached.
+    status = problem.status if problem.status >= 500 or problem.code in _OPEN_KEEP_STATUS else 200
     return Response({"code": problem.open_code, "message": message, "request_id": request_id},
                     status_code=status, media_type="application/json")
 

@@ -1,22 +1,21 @@
-"""Small routes outside the big mounts: ``/``, the language switch, the theme stylesheet, the
-portal placeholder and the health checks."""
+"""Small routes outside the big mounts: ``/``, the language switch, the theme stylesheet and the
+health checks."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
 from esign_adapters.bootstrap import Platform
-from esign_http.access import CONSOLE_PATH, SETUP_PATH, require_initialized, safe_next
+from esign_http.access import CONSOLE_PATH, SETUP_PATH, safe_next
 from esign_http.context import display_settings, initialized, platform_of
 from esign_http.i18n import LANG_COOKIE, LANGUAGES
-from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -48,16 +47,6 @@ def theme_css(request: AnyRequest) -> Response[str]:
     colour = display_settings(platform_of(request)).theme_color
     return Response(f":root {{ --esign-theme: {colour}; }}\n", media_type="text/css",
                     headers={"cache-control": "no-cache"})
-
-
-@get("/", sync_to_thread=True, name="portal")
-def portal_home(request: AnyRequest) -> Response[Any]:
-    """The signing portal (签署平台); a placeholder until the portal is built."""
-    return page(request, "portal/index.html")
-
-
-portal_router = Router(path="/portal", route_handlers=[portal_home], before_request=require_initialized,
-                       include_in_schema=False)
 
 
 def database_status(platform: Platform) -> str:

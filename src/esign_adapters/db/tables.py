@@ -441,6 +441,23 @@ categories = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# Integration apps (集成中心 → 添加应用): open-API credentials; the secret only sealed.
+integration_apps = sa.Table(
+    "integration_apps",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("app_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("sealed_secret", sa.Text, nullable=False),
+    sa.Column("tenant_id", sa.BigInteger, nullable=False),
+    sa.Column("member_id", sa.BigInteger),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("legacy_static_signature", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
 settings = sa.Table(
     "settings",
     metadata,

@@ -19,6 +19,7 @@ from esign_adapters.db.engine import dialect_of
 from esign_adapters.db.errors import connect_error, translate_error
 from esign_adapters.db.evidence import SqlEvidenceLog
 from esign_adapters.db.identity import UnitState
+from esign_adapters.db.integration import IntegrationAppMapper, SqlIntegrationAppRepository
 from esign_adapters.db.party_mappers import (
     AdminAccountMapper,
     ContactMapper,
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
         self.documents = r.SqlDocumentRepository(state, DocumentMapper())
         self.contracts = r.SqlContractRepository(state, ContractMapper())
         self.categories = SqlCategoryRepository(state, CategoryMapper())
+        self.apps = SqlIntegrationAppRepository(state, IntegrationAppMapper())
         self.settings = r.SqlSettingsRepository(state)
         self.evidence = SqlEvidenceLog(state)
 

@@ -20,6 +20,7 @@ from esign_core.model.certificate import (
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import Installation
+from esign_core.model.integration import IntegrationApp
 from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
@@ -166,6 +167,14 @@ class CategoryRepository(Repository[BusinessCategory], Protocol):
 
     def list(self, tenant_id: int) -> Sequence[BusinessCategory]:
         """The enterprise's categories that are not deleted, by id."""
+
+
+class IntegrationAppRepository(Repository[IntegrationApp], Protocol):
+    def by_token(self, app_token: str) -> IntegrationApp | None:
+        """The app with this AppToken (enabled or not)."""
+
+    def list(self) -> Sequence[IntegrationApp]:
+        """Every app, by id."""
 
 
 class SettingsRepository(Protocol):

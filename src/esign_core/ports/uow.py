@@ -29,6 +29,7 @@ class UnitOfWork(Protocol):
     documents: r.DocumentRepository
     contracts: r.ContractRepository
     categories: r.CategoryRepository
+    apps: r.IntegrationAppRepository
     settings: r.SettingsRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
 

@@ -35,10 +35,12 @@ from esign_core.model.certificate import (
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import INSTALLATION_ID, Installation, Licence, Quotas
+from esign_core.model.integration import IntegrationApp
 from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
 from esign_core.testing.fake_seals import FakeSealRenderer
@@ -293,6 +295,14 @@ class InMemoryCategoryRepository(_Repo[BusinessCategory]):
         return self._where(lambda c: c.tenant_id == tenant_id and c.state is not _DELETED)
 
 
+class InMemoryIntegrationAppRepository(_Repo[IntegrationApp]):
+    def by_token(self, app_token: str) -> IntegrationApp | None:
+        return self._first(lambda a: a.app_token == app_token)
+
+    def list(self) -> Sequence[IntegrationApp]:
+        return self._where(lambda a: True)
+
+
 class InMemorySettingsRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -331,6 +341,7 @@ class InMemoryUnitOfWork:
         self.documents = InMemoryDocumentRepository(self, "documents")
         self.contracts = InMemoryContractRepository(self, "contracts")
         self.categories = InMemoryCategoryRepository(self, "categories")
+        self.apps = InMemoryIntegrationAppRepository(self, "integration_apps")
         self.settings = InMemorySettingsRepository(self)
         self.evidence = InMemoryEvidenceLog(self.db.evidence)
 
@@ -495,6 +506,7 @@ class TestPlatform:
     validator: FakeSignatureValidator
     blobs: InMemoryBlobStore
     renderer: FakeSealRenderer
+    converter: FakeDocumentConverter = attrs.field(factory=FakeDocumentConverter)
 
     __test__ = False
 
@@ -505,7 +517,8 @@ def bootstrap_test_bus() -> TestPlatform:
     hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
     ca = FakeCertificateAuthority(ids=ids, clock=clock)
     signer, screener, validator = FakePdfSigner(), FakePdfScreener(), FakeSignatureValidator()
-    blobs, renderer = InMemoryBlobStore(), FakeSealRenderer()
+    blobs, renderer, converter = InMemoryBlobStore(), FakeSealRenderer(), FakeDocumentConverter()
     bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
-                    screener=screener, validator=validator, blobs=blobs, renderer=renderer)
-    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer)
+                    screener=screener, validator=validator, blobs=blobs, renderer=renderer, converter=converter)
+    return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer,
+                        converter)
