@@ -1,25 +1,26 @@
 """Our own REST API, ``/api/v1``, described by the OpenAPI schema at ``/api/v1/schema``.
 
-Errors come back as RFC 9457 problem details (see :mod:`esign_http.errors`). Until API tokens
-exist, calls are authenticated with the console session; changes then need the
-``x-csrftoken`` header.
+Errors come back as RFC 9457 problem details (see :mod:`esign_http.errors`). Calls are
+authenticated with the console session; changes then need the ``x-csrftoken`` header. The
+document and contract endpoints (:mod:`esign_http.api_contracts`) also accept requests signed
+by an integration app with the ``x-qys-*`` headers of the open API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http import HTTPStatus
 from importlib import metadata
 from typing import Any
 
 from litestar import Request, Router, get, put
-from litestar.openapi.datastructures import ResponseSpec
 
 from esign_core.errors import InvalidValue
 from esign_core.model.user import Permission
 from esign_core.services.commands import ChangeSettings
 from esign_core.services.settings import get_settings
 from esign_http.access import api_gate
+from esign_http.api_contracts import contracts_router
+from esign_http.api_problems import problems
 from esign_http.context import platform_of
 from esign_http.pages import database_status
 
@@ -33,26 +34,6 @@ def app_version() -> str:
         return metadata.version("esign")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-@dataclass
-class ProblemOut:
-    """RFC 9457 problem details: how every ``/api`` error is answered."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str
-    request_id: str
-    fields: dict[str, Any] | None = None
-
-
-def _problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(data_container=ProblemOut, generate_examples=False,
-                                 media_type="application/problem+json", description=HTTPStatus(status).phrase)
-            for status in statuses}
 
 
 @dataclass
@@ -81,14 +62,14 @@ def _public(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/settings/{section:str}", sync_to_thread=True, tags=["settings"], summary="Read a settings section",
-     opt={"permission": Permission.SETTINGS}, responses=_problems(400, 401, 403))
+     opt={"permission": Permission.SETTINGS}, responses=problems(400, 401, 403))
 def read_settings(request: AnyRequest, section: str) -> dict[str, Any]:
     """One section of the console settings (``display``, ``signing``, ``password``, …)."""
     return _public(get_settings(section, uow=platform_of(request).uow()).to_dict())
 
 
 @put("/settings/{section:str}", sync_to_thread=True, tags=["settings"], summary="Change a settings section",
-     opt={"permission": Permission.SETTINGS}, responses=_problems(400, 401, 403, 409))
+     opt={"permission": Permission.SETTINGS}, responses=problems(400, 401, 403, 409))
 def change_settings(request: AnyRequest, section: str, data: dict[str, Any]) -> dict[str, Any]:
     """Change some keys of a section; unknown keys and bad values are refused (400) naming the key."""
     for key in data:
@@ -98,5 +79,5 @@ def change_settings(request: AnyRequest, section: str, data: dict[str, Any]) -> 
     return _public(updated.to_dict())
 
 
-api_router = Router(path="/api/v1", route_handlers=[api_health, read_settings, change_settings],
+api_router = Router(path="/api/v1", route_handlers=[api_health, read_settings, change_settings, contracts_router],
                     before_request=api_gate)

@@ -25,10 +25,12 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 
 from esign_adapters.bootstrap import Platform
 from esign_http.api import api_router, app_version
+from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.console import ConsoleController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.open_platform import open_router
@@ -85,6 +87,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
         csrf_config=csrf,
         template_config=template_config(),
         openapi_config=OpenAPIConfig(title="esign REST API", version=app_version(), path="/api/v1/schema",
+                                     description=OPENAPI_DESCRIPTION,
+                                     components=Components(security_schemes=SECURITY_SCHEMES),  # type: ignore[arg-type]
                                      render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])]),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],

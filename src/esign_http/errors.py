@@ -39,7 +39,8 @@ _OPEN_KEEP_STATUS = frozenset({e.AuthenticationFailed.code})
 # Looked up along the exception's MRO, so the most specific class wins.
 _STATUS: dict[type[e.EsignError], int] = {
     e.AlreadyInitialized: 409, e.NotInitialized: 409, e.LicenceError: 400, e.QuotaExceeded: 403,
-    e.DomainError: 400, e.NotFoundError: 404, e.AuthenticationFailed: 401, e.AccountLocked: 423,
+    e.InvalidTransition: 409, e.AlreadyExists: 409, e.DomainError: 400, e.NotFoundError: 404,
+    e.AuthenticationFailed: 401, e.AccountLocked: 423,
     e.PermissionDenied: 403, e.ConcurrencyError: 409, e.PortError: 503, e.EsignError: 500,
 }
 _MESSAGES: dict[type[e.EsignError], str] = {
@@ -91,6 +92,7 @@ _HTTP_MESSAGES: dict[int, str] = {
 CSRF_MESSAGE = _l("页面已过期或请求来源无效，请刷新页面后重试。")
 INTERNAL_MESSAGE = _l("服务器内部错误，请稍后重试。错误编号：%(request_id)s")
 _URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
 def mask_secrets(text: str) -> str:
@@ -179,6 +181,16 @@ def _describe_esign(exc: e.EsignError) -> Problem:
                    values=values, fields=_json_safe(exc.fields), field=field, open_code=open_code)
 
 
+def _validation_field(item: dict[str, Any]) -> tuple[str, str]:
+    """A request-validation error keyed by the field it concerns: a missing field is reported by
+    msgspec against the object holding it (``data``, the body), so name the field itself."""
+    key, message = str(item.get("key", "")), str(item.get("message", ""))
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        key = missing.group(1) if key in ("", "data") else f"{key}.{missing.group(1)}"
+    return key, message
+
+
 def describe(exc: BaseException) -> Problem:
     """Describe any exception; unexpected ones become a bare 500 with nothing from the exception."""
     if isinstance(exc, e.EsignError):
@@ -191,7 +203,7 @@ def describe(exc: BaseException) -> Problem:
                            message=CSRF_MESSAGE)
         fields: dict[str, Any] = {}
         if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
-            fields = {str(x.get("key", "")): str(x.get("message", "")) for x in exc.extra if isinstance(x, dict)}
+            fields = dict(_validation_field(x) for x in exc.extra if isinstance(x, dict))
         detail = str(exc.detail) if status < 500 else phrase
         message = _HTTP_MESSAGES.get(status, INTERNAL_MESSAGE)
         return Problem(status=status, code=f"http.{status}", title=phrase, detail=detail, message=message,
