@@ -13,8 +13,10 @@ from esign_core.errors import ConfigurationError
 @click.command()
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1; env ESIGN_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default 9181, the manual's console port).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (more than 1 uses uvicorn's multi-process mode).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
     """Start the platform. On first start the console shows the activation wizard."""
     settings = load_settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -24,4 +26,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         raise ConfigurationError("the web component is not installed (entry point esign.web:serve missing)")
     run = next(iter(found)).load()
     click.echo(f"esign console: http://{host or settings.host}:{port or settings.port}/  (data: {settings.data_dir})")
-    run(settings, host=host or settings.host, port=port or settings.port)
+    if workers > 1:
+        run(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+    else:
+        run(settings, host=host or settings.host, port=port or settings.port)

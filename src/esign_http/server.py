@@ -27,15 +27,34 @@ def serve(platform: Platform | None = None, host: str | None = None, port: int |
                 forwarded_allow_ips=forwarded_allow_ips, log_level=log_level, server_header=False)
 
 
-def serve_settings(settings: object, *, host: str | None = None, port: int | None = None) -> None:
-    """Entry point ``esign.web:serve`` used by ``esign serve`` (the CLI may not import this layer)."""
+def serve_settings(settings: object, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+    """Entry point ``esign.web:serve`` used by ``esign serve`` (the CLI may not import this layer).
+
+    ``workers`` > 1 runs uvicorn's multi-process mode: each worker builds its own app through the
+    factory ``esign_http.app:create_app``, which reads the settings from the environment, so the
+    data directory, port and database URL are exported as ``ESIGN_*`` before the workers start.
+    """
     from esign_adapters.settings import Settings
 
     if not isinstance(settings, Settings):
         raise TypeError("serve_settings needs esign_adapters.settings.Settings")
     platform = Platform.from_settings(settings)
     _upgrade_schema(platform)
-    serve(platform, host=host, port=port)
+    if workers <= 1:
+        serve(platform, host=host, port=port)
+        return
+    import os
+
+    import uvicorn
+
+    host = host or settings.host or DEFAULT_HOST
+    port = port or settings.port or DEFAULT_PORT
+    if platform.engine is not None:  # no pooled connection may be shared with the forked workers
+        platform.engine.dispose()
+    os.environ.update(ESIGN_DATA_DIR=str(settings.data_dir), ESIGN_PORT=str(port),
+                      ESIGN_DATABASE_URL=settings.database_url)
+    uvicorn.run("esign_http.app:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level="info", server_header=False)
 
 
 def _upgrade_schema(platform: Platform) -> None:
