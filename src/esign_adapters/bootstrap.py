@@ -101,6 +101,7 @@ class Platform:
             blobs=_Lazy(lambda: self.blob_store),
             renderer=_Lazy(lambda: self.seal_renderer),
             converter=_Lazy(lambda: self.converter),
+            template_renderer=_Lazy(lambda: self.template_renderer),
         )
         return bus.handle(command)
 
@@ -158,6 +159,12 @@ class Platform:
         from esign_adapters.signing.screening import SubprocessPdfScreener
 
         return SubprocessPdfScreener()
+
+    @cached_property
+    def template_renderer(self) -> Any:
+        from esign_adapters.templates import JinjaWeasyTemplateRenderer
+
+        return JinjaWeasyTemplateRenderer()
 
     @cached_property
     def converter(self) -> Any:

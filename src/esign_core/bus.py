@@ -1,7 +1,8 @@
 """The message bus: commands go to exactly one handler, events to any number. Handlers are plain
 functions whose keyword parameters are filled by name from the dependencies given to
 :func:`build_bus` (``uow``, ``clock``, ``ids``, ``hasher``, ``licences``, ``ca``, ``signer``, ``screener``,
-``validator``, ``blobs`` (the BlobStore), ``renderer`` (the SealRenderer), ``converter`` (the DocumentConverter), …)."""
+``validator``, ``blobs`` (the BlobStore), ``renderer`` (the SealRenderer), ``converter`` (the DocumentConverter),
+``template_renderer`` (the TemplateRenderer), …)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from esign_core.services import (
     settings,
     setup,
     signing,
+    templates,
     ukeys,
 )
 from esign_core.services import commands as c
@@ -83,6 +85,10 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     contract_queries.ListSeals: contract_queries.list_seals,
     integration.CreateApp: integration.create_app,
     integration.AuthenticateApp: integration.authenticate_app,
+    templates.CreateTemplate: templates.create_template,
+    templates.CreateDocumentFromTemplate: templates.create_document_from_template,
+    templates.ChangeTemplateStatus: templates.change_template_status,
+    templates.ListTemplates: templates.list_templates,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

@@ -23,7 +23,7 @@ from esign_core.services.contracts import CreateContract, DeleteContract, SendCo
 from esign_core.services.personal_signing import SignAsPerson
 from esign_http.context import client_ip, platform_of
 from esign_http.open_auth import app_of
-from esign_http.open_documents import Multipart, actor_of
+from esign_http.open_documents import Multipart, actor_of, require_contract_scope, scoped_tenant_name
 from esign_http.open_schemas import WIRE_TZ, Fields, contract_out, envelope, signatory_spec, stamper_specs
 
 Req = Request[Any, Any, Any]
@@ -31,6 +31,13 @@ Req = Request[Any, Any, Any]
 
 def _who(request: Req) -> dict[str, Any]:
     return {"actor": actor_of(request), "ip": client_ip(request)}
+
+
+def _ref(request: Req, f: Fields) -> dict[str, Any]:
+    """``contractId``|``bizId``, once the app is known to be allowed on that contract."""
+    ref = f.contract_ref()
+    require_contract_scope(request, ref)
+    return ref
 
 
 def _end_time(fields: Fields) -> datetime | None:
@@ -52,7 +59,7 @@ def _create(request: Req, data: Any, *, documents_required: bool) -> dict[str, A
         raise InvalidValue("documents", "documents is required")
     command = CreateContract(
         subject=f.text("subject", required=True, max_len=100) or "",
-        tenant_name=f.text("tenantName", max_len=100),
+        tenant_name=scoped_tenant_name(request, f.text("tenantName", max_len=100)),
         category_id=f.id("categoryId"),
         category_name=f.text("categoryName", max_len=100),
         ordinal=f.boolean("ordinal", False),
@@ -84,7 +91,7 @@ def create_by_category(request: Req, data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/contract/send", sync_to_thread=True, status_code=200)
 def send_contract(request: Req, data: dict[str, Any]) -> dict[str, Any]:
-    platform_of(request).handle(SendContract(**Fields(data).contract_ref(), **_who(request)))
+    platform_of(request).handle(SendContract(**_ref(request, Fields(data)), **_who(request)))
     return envelope()
 
 
@@ -111,7 +118,7 @@ def sign_by_company(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     """The app's member applies the company seal of ``tenantName`` (an internal enterprise)."""
     f = Fields(data)
     command = SignAsCompany(
-        **f.contract_ref(), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
+        **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
         by_member_id=_member(request), seal_id=_one_seal(f), use_default_seal=f.boolean("useDefaultSeal", True),
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE,
                                            StamperType.TIMESTAMP)),
@@ -126,7 +133,7 @@ def sign_by_legal_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     """The legal representative's seal of ``tenantName``."""
     f = Fields(data)
     command = SignAsLegalPerson(
-        **f.contract_ref(), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
+        **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
         by_member_id=_member(request), stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE,
                                                                              StamperType.TIMESTAMP)),
         **_who(request),
@@ -152,7 +159,7 @@ def sign_by_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     """A person (``tenantName`` + ``contact``) signs silently; ``sealStr`` is an optional image."""
     f = Fields(data)
     command = SignAsPerson(
-        **f.contract_ref(), name=f.text("tenantName", required=True, max_len=50) or "",
+        **_ref(request, f), name=f.text("tenantName", required=True, max_len=50) or "",
         contact=f.text("contact", required=True, max_len=100) or "", id_number=f.text("cardNo", max_len=32),
         signature_png=_signature_image(f),
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_PERSONAL, StamperType.TIMESTAMP)),
@@ -165,14 +172,14 @@ def sign_by_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
 @get("/contract/detail", sync_to_thread=True)
 def contract_detail(request: Req) -> dict[str, Any]:
     """``contractId``|``bizId`` → ``contract`` (flat)."""
-    view = platform_of(request).handle(GetContract(**Fields(dict(request.query_params)).contract_ref()))
+    view = platform_of(request).handle(GetContract(**_ref(request, Fields(dict(request.query_params)))))
     return envelope(contract=contract_out(view.contract, view.documents))
 
 
 @get("/contract/download", sync_to_thread=True)
 def download_contract(request: Req) -> Response[bytes]:
     """A zip of the current PDF of every document, named ``<title>.pdf`` (numbered when two match)."""
-    ref = Fields(dict(request.query_params)).contract_ref()
+    ref = _ref(request, Fields(dict(request.query_params)))
     files = platform_of(request).handle(GetContractFiles(**ref))
     buffer = io.BytesIO()
     seen: set[str] = set()
@@ -193,7 +200,7 @@ def download_contract(request: Req) -> Response[bytes]:
 def recall_contract(request: Req, data: Multipart) -> dict[str, Any]:
     """Withdraw a SIGNING contract; code 3001008 once it has ended or completed."""
     f = Fields(data)
-    platform_of(request).handle(RecallContract(**f.contract_ref(), reason=f.text("reason", max_len=500) or "",
+    platform_of(request).handle(RecallContract(**_ref(request, f), reason=f.text("reason", max_len=500) or "",
                                                **_who(request)))
     return envelope()
 
@@ -201,7 +208,7 @@ def recall_contract(request: Req, data: Multipart) -> dict[str, Any]:
 @post("/contract/delete", sync_to_thread=True, status_code=200)
 def delete_contract(request: Req, data: Multipart) -> dict[str, Any]:
     """Delete a DRAFT contract."""
-    platform_of(request).handle(DeleteContract(**Fields(data).contract_ref(), **_who(request)))
+    platform_of(request).handle(DeleteContract(**_ref(request, Fields(data)), **_who(request)))
     return envelope()
 
 
@@ -210,7 +217,7 @@ def cancel_contract(request: Req, data: Multipart) -> dict[str, Any]:
     """Void (作废) a COMPLETE contract: ``sealId`` (for the void statement), ``reason``,
     ``removeContract``."""
     f = Fields(data)
-    command = VoidContract(**f.contract_ref(), seal_id=f.id("sealId", required=True),
+    command = VoidContract(**_ref(request, f), seal_id=f.id("sealId", required=True),
                            reason=f.text("reason", max_len=500) or "", remove_original=(
                                f.boolean("removeContract", False) if f.has("removeContract") else None),
                            **_who(request))

@@ -15,7 +15,7 @@ from esign_http.open_auth import PUBLIC, open_app_guard
 from esign_http.open_contracts import CONTRACT_HANDLERS
 from esign_http.open_documents import DOCUMENT_HANDLERS
 from esign_http.open_schemas import SUCCESS_CODE, SUCCESS_MESSAGE, envelope
-from esign_http.open_signurl import sign_url
+from esign_http.open_signurl import SIGNURL_HANDLERS
 
 __all__ = ["SUCCESS_CODE", "SUCCESS_MESSAGE", "envelope", "open_router"]
 
@@ -26,5 +26,6 @@ async def check_health() -> str:
     return "OK"
 
 
-open_router = Router(path="/open", route_handlers=[check_health, *DOCUMENT_HANDLERS, *CONTRACT_HANDLERS, sign_url],
+open_router = Router(path="/open", route_handlers=[check_health, *DOCUMENT_HANDLERS, *CONTRACT_HANDLERS,
+                                                         *SIGNURL_HANDLERS],
                      guards=[open_app_guard], include_in_schema=False)

@@ -25,6 +25,8 @@ import attrs
 PURPOSE = b"portal-link"
 SIGN_PATH = "/portal/sign"
 MIN_EXPIRES_IN, MAX_EXPIRES_IN, DEFAULT_EXPIRES_IN = 300, 259200, 1800
+#: Links sent by SMS (open API /contract/signurl/send, "the link does not expire"): 30 days.
+SENT_LINK_EXPIRES_IN = 30 * 86400
 
 
 class LinkError(ValueError):
@@ -76,10 +78,11 @@ class PortalLinks:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
     def token(self, contract_id: int, signatory_id: int, contact: str, *, expires_in: int = DEFAULT_EXPIRES_IN,
-              callback_page: str = "") -> str:
-        """A token valid for ``expires_in`` seconds (300 … 259200; ValueError otherwise)."""
-        if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
-            raise ValueError(f"expires_in must be {MIN_EXPIRES_IN}…{MAX_EXPIRES_IN} seconds")
+              callback_page: str = "", max_expires_in: int = MAX_EXPIRES_IN) -> str:
+        """A token valid for ``expires_in`` seconds (300 … ``max_expires_in``, by default 259200;
+        ValueError otherwise). Only links sent by SMS raise the maximum (:data:`SENT_LINK_EXPIRES_IN`)."""
+        if not MIN_EXPIRES_IN <= expires_in <= max(max_expires_in, MIN_EXPIRES_IN):
+            raise ValueError(f"expires_in must be {MIN_EXPIRES_IN}…{max_expires_in} seconds")
         body: dict[str, Any] = {"c": contract_id, "s": signatory_id, "t": contact,
                                 "e": int(self._now()) + expires_in}
         callback = safe_callback(callback_page) if callback_page else ""
@@ -89,9 +92,10 @@ class PortalLinks:
         return f"{payload}.{self._mac(payload)}"
 
     def issue(self, contract_id: int, signatory_id: int, contact: str, expires_in: int = DEFAULT_EXPIRES_IN, *,
-              callback_page: str = "") -> str:
+              callback_page: str = "", max_expires_in: int = MAX_EXPIRES_IN) -> str:
         """The full sign link for the signer with ``contact``."""
-        token = self.token(contract_id, signatory_id, contact, expires_in=expires_in, callback_page=callback_page)
+        token = self.token(contract_id, signatory_id, contact, expires_in=expires_in, callback_page=callback_page,
+                           max_expires_in=max_expires_in)
         return f"{self.base_url}{SIGN_PATH}?viewToken={quote(token, safe='.')}"
 
     def verify(self, token: str | None) -> LinkClaims:

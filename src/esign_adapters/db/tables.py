@@ -458,6 +458,21 @@ integration_apps = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# Templates (模板): HTML pages or AcroForm PDFs in storage, with their typed parameters (JSON).
+templates = sa.Table(
+    "templates",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("title", sa.String(100), nullable=False),
+    _enum("kind"),
+    *_blob("source", nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    _enum("status"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
 settings = sa.Table(
     "settings",
     metadata,

@@ -29,6 +29,7 @@ from esign_adapters.db.party_mappers import (
     RoleMapper,
     UserMapper,
 )
+from esign_adapters.db.templates import SqlTemplateRepository, TemplateMapper
 from esign_adapters.db.ukey_mapper import UKeyMapper
 from esign_core.errors import ConcurrencyError
 from esign_core.model.base import Event
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
         self.contracts = r.SqlContractRepository(state, ContractMapper())
         self.categories = SqlCategoryRepository(state, CategoryMapper())
         self.apps = SqlIntegrationAppRepository(state, IntegrationAppMapper())
+        self.templates = SqlTemplateRepository(state, TemplateMapper())
         self.settings = r.SqlSettingsRepository(state)
         self.evidence = SqlEvidenceLog(state)
 

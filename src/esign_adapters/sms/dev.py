@@ -3,8 +3,9 @@
 NOT for production. Signers would never receive their verification codes; it exists so that the
 signing portal can be developed, demonstrated and tested before a real provider is configured.
 Real providers (the platform channel and the operator's own, 短信设置 三.6.1) arrive with the
-messaging issue. Each message is one line ``<mobile> <code>`` (the ``code`` parameter; messages
-without one write their template name instead), so a tester can read the code the portal sent.
+messaging issue. Each message is one line ``<mobile> <code>`` (the ``code`` parameter; else the
+``link`` parameter, e.g. a sign link; else the template name), so a tester can read the code the
+portal sent or open the link the open API sent.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class FileSmsChannel:
     def send(self, *, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str:
         """Record the message; returns a message id. Raises SmsError when the file cannot be
         written."""
-        text = params.get("code") or template
+        text = params.get("code") or params.get("link") or template
         try:
             with self._lock, self.path.open("a", encoding="utf-8") as fh:
                 fh.write(f"{mobile} {text}\n")

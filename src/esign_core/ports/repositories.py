@@ -24,6 +24,7 @@ from esign_core.model.integration import IntegrationApp
 from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
+from esign_core.model.template import Template
 from esign_core.model.user import AdminAccount, PersonalUser, Role
 
 T = TypeVar("T")
@@ -175,6 +176,11 @@ class IntegrationAppRepository(Repository[IntegrationApp], Protocol):
 
     def list(self) -> Sequence[IntegrationApp]:
         """Every app, by id."""
+
+
+class TemplateRepository(Repository[Template], Protocol):
+    def list(self) -> Sequence[Template]:
+        """Templates not deleted, by id."""
 
 
 class SettingsRepository(Protocol):

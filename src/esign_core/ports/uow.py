@@ -30,6 +30,7 @@ class UnitOfWork(Protocol):
     contracts: r.ContractRepository
     categories: r.CategoryRepository
     apps: r.IntegrationAppRepository
+    templates: r.TemplateRepository
     settings: r.SettingsRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
 

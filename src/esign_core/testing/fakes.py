@@ -39,6 +39,7 @@ from esign_core.model.integration import IntegrationApp
 from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
+from esign_core.model.template import Template, TemplateStatus
 from esign_core.model.user import AdminAccount, PersonalUser, Role
 from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
@@ -46,6 +47,7 @@ from esign_core.testing.fake_pki import FakeCertificateAuthority
 from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 from esign_core.testing.fake_storage import InMemoryBlobStore
+from esign_core.testing.fake_templates import FakeTemplateRenderer
 
 A = TypeVar("A", bound=Aggregate)
 _DELETED = CategoryState.DELETED
@@ -303,6 +305,11 @@ class InMemoryIntegrationAppRepository(_Repo[IntegrationApp]):
         return self._where(lambda a: True)
 
 
+class InMemoryTemplateRepository(_Repo[Template]):
+    def list(self) -> Sequence[Template]:
+        return self._where(lambda t: t.status is not TemplateStatus.DELETED)
+
+
 class InMemorySettingsRepository:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -342,6 +349,7 @@ class InMemoryUnitOfWork:
         self.contracts = InMemoryContractRepository(self, "contracts")
         self.categories = InMemoryCategoryRepository(self, "categories")
         self.apps = InMemoryIntegrationAppRepository(self, "integration_apps")
+        self.templates = InMemoryTemplateRepository(self, "templates")
         self.settings = InMemorySettingsRepository(self)
         self.evidence = InMemoryEvidenceLog(self.db.evidence)
 
@@ -507,6 +515,7 @@ class TestPlatform:
     blobs: InMemoryBlobStore
     renderer: FakeSealRenderer
     converter: FakeDocumentConverter = attrs.field(factory=FakeDocumentConverter)
+    template_renderer: FakeTemplateRenderer = attrs.field(factory=FakeTemplateRenderer)
 
     __test__ = False
 
@@ -518,7 +527,9 @@ def bootstrap_test_bus() -> TestPlatform:
     ca = FakeCertificateAuthority(ids=ids, clock=clock)
     signer, screener, validator = FakePdfSigner(), FakePdfScreener(), FakeSignatureValidator()
     blobs, renderer, converter = InMemoryBlobStore(), FakeSealRenderer(), FakeDocumentConverter()
+    template_renderer = FakeTemplateRenderer()
     bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
-                    screener=screener, validator=validator, blobs=blobs, renderer=renderer, converter=converter)
+                    screener=screener, validator=validator, blobs=blobs, renderer=renderer, converter=converter,
+                    template_renderer=template_renderer)
     return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer,
-                        converter)
+                        converter, template_renderer)
