@@ -16,6 +16,7 @@ from esign_http.open_contracts import CONTRACT_HANDLERS
 from esign_http.open_documents import DOCUMENT_HANDLERS
 from esign_http.open_schemas import SUCCESS_CODE, SUCCESS_MESSAGE, envelope
 from esign_http.open_signurl import SIGNURL_HANDLERS
+from esign_http.open_templates import TEMPLATE_HANDLERS
 
 __all__ = ["SUCCESS_CODE", "SUCCESS_MESSAGE", "envelope", "open_router"]
 
@@ -27,5 +28,5 @@ async def check_health() -> str:
 
 
 open_router = Router(path="/open", route_handlers=[check_health, *DOCUMENT_HANDLERS, *CONTRACT_HANDLERS,
-                                                         *SIGNURL_HANDLERS],
+                                                         *SIGNURL_HANDLERS, *TEMPLATE_HANDLERS],
                      guards=[open_app_guard], include_in_schema=False)
