@@ -12,7 +12,7 @@ from rich.table import Table
 
 from esign_cli.context import load_platform
 from esign_core.errors import InvalidValue
-from esign_core.model.certificate import SubjectType
+from esign_core.model.certificate import SubjectType, normalize_serial
 from esign_core.model.contract import StamperType
 from esign_core.ports.signing import SealDesign, SealStyle, SignatureLevel, Stamp, Subject
 from esign_core.services.signing import SignPdf, VerifyPdf
@@ -117,7 +117,7 @@ def sign(ctx: click.Context, src: str, dst: str, stampers: tuple[str, ...], name
         if name or subject_type or code:
             raise InvalidValue("certificate", "--certificate replaces --name/--type/--code; give one or the other")
         with platform.uow() as uow:
-            stored = uow.certificates.by_serial(serial.strip().lower().replace(":", ""))
+            stored = uow.certificates.by_serial(normalize_serial(serial, field="certificate"))
         if stored is None:
             raise InvalidValue("certificate", f"no certificate with serial {serial}")
         name, enterprise = stored.subject_name, stored.subject_type is SubjectType.ENTERPRISE

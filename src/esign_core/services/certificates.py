@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 
 from esign_core.errors import NotFoundError
-from esign_core.model.certificate import CertificateKind, SubjectType
+from esign_core.model.certificate import CertificateKind, SubjectType, normalize_serial
 from esign_core.ports import Clock, UnitOfWork
 from esign_core.ports.signing import CertificateAuthority, Subject
 from esign_core.services.commands import Command
@@ -65,7 +65,7 @@ def revoke_certificate(cmd: RevokeCertificate, *, uow: UnitOfWork, ca: Certifica
     """Revoke at the CA first (CRL and OCSP answer "revoked" from then on), then record it; the CA
     side is idempotent, so a retry after a failed commit completes the job."""
     now = clock.now()
-    serial = cmd.serial.strip().lower().replace(":", "").replace(" ", "").lstrip("0") or "0"
+    serial = normalize_serial(cmd.serial)
     with uow:
         cert = uow.certificates.by_serial(serial)
         if cert is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import attrs
 
 from esign_core.errors import InvalidTransition, InvalidValue, NotFoundError
-from esign_core.model.certificate import CertificateKind
+from esign_core.model.certificate import CertificateKind, normalize_serial
 from esign_core.ports import Clock, UnitOfWork
 from esign_core.ports.signing import (
     CertificateAuthority,
@@ -60,7 +60,7 @@ def sign_pdf(
     now = clock.now()
     if cmd.certificate_serial is not None:
         with uow:
-            stored = uow.certificates.by_serial(cmd.certificate_serial.strip().lower().replace(":", ""))
+            stored = uow.certificates.by_serial(normalize_serial(cmd.certificate_serial, field="certificate_serial"))
         if stored is None or stored.kind is not CertificateKind.LONG_TERM:
             raise NotFoundError("no long-term certificate with that serial", serial=cmd.certificate_serial)
         if not stored.is_valid_at(now):
