@@ -147,23 +147,12 @@ def product_code(data_dir: Path) -> str:
     """The product identification code: derived from a random installation id kept in the data
     directory (created once), so it is stable across restarts and different per installation.
     A cluster shares it by sharing ``installation.id`` (or ``ESIGN_INSTALLATION_ID``)."""
+    from esign_adapters.settings import read_or_create_text
+
     raw = os.environ.get("ESIGN_INSTALLATION_ID")
     if raw is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / "installation.id"
-        try:
-            raw = path.read_text().strip()
-        except FileNotFoundError:
-            raw = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                raw = path.read_text().strip()
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(raw + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
+        raw = read_or_create_text(data_dir / "installation.id",
+                                  lambda: uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex, mode=0o644)
     digest = hashlib.sha256(b"esign-product-code:" + raw.encode()).digest()
     text = base64.b32encode(digest).decode()[:20]
     return "-".join(text[i : i + 4] for i in range(0, 20, 4))

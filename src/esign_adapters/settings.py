@@ -12,7 +12,7 @@ import os
 import secrets
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +47,29 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
-def _read_or_create_secret(path: Path, nbytes: int) -> bytes:
-    """A random secret kept in a file; created once (race-safe: O_EXCL)."""
+def read_or_create_text(path: Path, make: Callable[[], str], *, mode: int = 0o600) -> str:
+    """The stripped text of a file that is created once with ``make()`` and never rewritten:
+    O_EXCL makes concurrent first starts agree on one value; the new file is fsync-ed."""
     try:
-        return base64.b64decode(path.read_text().strip())
+        return path.read_text().strip()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_bytes(nbytes)
+    value = make()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        return base64.b64decode(path.read_text().strip())
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
-        fh.write(base64.b64encode(value).decode() + "\n")
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     return value
+
+
+def _read_or_create_secret(path: Path, nbytes: int) -> bytes:
+    """A random secret kept in a file (base64); created once."""
+    return base64.b64decode(read_or_create_text(path, lambda: base64.b64encode(secrets.token_bytes(nbytes)).decode()))
 
 
 def mask_url(url: str) -> str:
