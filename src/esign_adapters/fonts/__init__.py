@@ -37,7 +37,7 @@ _HOST_FONT_DIRS = (
 )
 _HOST_CJK_NAME = re.compile(
     r"cjk|wqy|wenquanyi|arphic|ukai|uming|simsun|simhei|simkai|msyh|msjh|pingfang|hiragino|sourcehan|"
-    r"droidsansfallback|wenkai|hanazono|babelstone|notosanssc|notoserifsc|fangsong",
+    r"droidsansfallback|wenkai|hanazono|hanamin|babelstone|notosanssc|notoserifsc|fangsong",
     re.IGNORECASE,
 )
 _NOT_A_CHARACTER = "\uffff"  # a noncharacter, so every font draws its .notdef glyph for it
@@ -170,7 +170,7 @@ def _host_font_files() -> Iterator[Path]:
         if not root.is_dir() or root == FONT_DIR:
             continue
         for path in sorted(root.rglob("*")):
-            if path.suffix.lower() in {".ttf", ".otf", ".ttc"} and _HOST_CJK_NAME.search(path.name):
+            if path.suffix.lower() in {".ttf", ".otf", ".ttc"} and _HOST_CJK_NAME.search(str(path.relative_to(root))):
                 yield path
 
 
