@@ -26,6 +26,7 @@ from esign_core.services import (
     documents,
     integration,
     licensing,
+    notifications,
     orgs,
     outbox,
     personal_signing,
@@ -93,6 +94,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     outbox.ListOutboxMessages: outbox.list_outbox_messages,
     outbox.GetOutboxMessage: outbox.get_outbox_message,
     outbox.ResendOutboxMessage: outbox.resend_outbox_message,
+    notifications.SendSignLink: notifications.send_sign_link,
+    notifications.SendExpiryReminders: notifications.send_expiry_reminders,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}
