@@ -7,6 +7,7 @@
     concurrency = 1        # delivery threads per process (ESIGN_WORKER_CONCURRENCY)
     batch = 20             # messages claimed per round
     poll_seconds = 1.0     # idle wait between rounds
+    tick_seconds = 15      # how often the scheduler looks for due tasks
     max_attempts = 8       # then the message is dead-lettered
     backoff_seconds = 5    # first retry after 2.5-5 s, doubling (jittered) up to backoff_cap_seconds
     backoff_cap_seconds = 3600
@@ -54,6 +55,7 @@ class WorkerConfig:
     concurrency: int = 1
     batch: int = 20
     poll_seconds: float = 1.0
+    tick_seconds: float = 15.0
     policy: RetryPolicy = RetryPolicy()
 
     @classmethod
@@ -72,7 +74,8 @@ class WorkerConfig:
         )
         return cls(concurrency=_number(get("concurrency", 1), "worker.concurrency", int),
                    batch=_number(get("batch", 20), "worker.batch", int),
-                   poll_seconds=_number(get("poll_seconds", 1.0), "worker.poll_seconds", float), policy=policy)
+                   poll_seconds=_number(get("poll_seconds", 1.0), "worker.poll_seconds", float),
+                   tick_seconds=_number(get("tick_seconds", 15.0), "worker.tick_seconds", float), policy=policy)
 
 
 @attrs.frozen(kw_only=True)

@@ -83,7 +83,7 @@ class Worker:
 
             tick = Scheduler.for_platform(platform).tick
         return cls(uow_factory=platform.uow_factory, dispatcher=build_dispatcher(platform), clock=platform.clock,
-                   config=config, tick=tick, name=name)
+                   config=config, tick=tick, tick_seconds=config.tick_seconds, name=name)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -123,6 +123,10 @@ class Worker:
         """One delivery round in the calling thread (tests, ``esign worker --once``)."""
         return deliver_due(uow=self._uow_factory(), dispatcher=self._dispatcher, clock=self._clock,
                            policy=self.config.policy, batch=self.config.batch, stop=self.stopping.is_set)
+
+    def tick_once(self) -> list[Any]:
+        """One scheduler tick in the calling thread; the runs made (empty without a scheduler)."""
+        return list(self._tick()) if self._tick is not None else []
 
     def _deliver_loop(self) -> None:
         rng = random.Random()  # noqa: S311 - jitter, not crypto

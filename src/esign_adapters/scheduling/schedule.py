@@ -14,7 +14,7 @@ from esign_core.errors import InvalidValue
 _EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MIN_INTERVAL = 10  # seconds
+MIN_INTERVAL = 1  # second
 
 
 @attrs.frozen
