@@ -80,8 +80,8 @@ def refusal(ip: IpAddress) -> str | None:
     """Why an address is not a public unicast one, or None."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return refusal(ip.ipv4_mapped)
-    checks = (("loopback", ip.is_loopback), ("private", ip.is_private), ("link-local", ip.is_link_local),
-              ("multicast", ip.is_multicast), ("reserved", ip.is_reserved), ("unspecified", ip.is_unspecified))
+    checks = (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
+              ("unspecified", ip.is_unspecified), ("reserved", ip.is_reserved), ("private", ip.is_private))
     for name, hit in checks:
         if hit:
             return name
