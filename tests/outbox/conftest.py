@@ -132,3 +132,7 @@ def workers(tmp_path: Path, pg_url: str) -> Iterator[Callable[[str], WorkerProce
     yield make
     for w in made:
         w.stop_all()
+
+
+# The SQL engines of the repository suite (wiped and migrated once per session).
+from tests.db.conftest import mysql_engine, postgresql_engine, sqlite_engine  # noqa: E402, F401

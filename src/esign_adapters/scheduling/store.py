@@ -47,7 +47,8 @@ class RunRow:
 
 
 def truncate(text: str, limit: int = MAX_OUTPUT) -> str:
-    return text if len(text) <= limit else text[: limit - 20] + "\n… (output truncated)"
+    marker = "\n… (output truncated)"
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 
 class SqlTaskStore:
