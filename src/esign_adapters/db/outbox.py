@@ -96,11 +96,19 @@ class SqlOutboxRepository:
             sa.and_(C.status == MessageStatus.DELIVERING.value, C.lease_until <= now),
         )
         stmt = sa.select(T).where(due).order_by(C.next_attempt_at, C.id).limit(limit)
-        if state.connection.dialect.name in _LOCKING:
+        locking = state.connection.dialect.name in _LOCKING
+        if locking:
             stmt = stmt.with_for_update(skip_locked=True)
+        rows = [_message(r) for r in state.execute(stmt).mappings().all()]
+        if locking and rows:
+            # The rows are locked by this transaction: one UPDATE claims them all.
+            state.execute(sa.update(T).where(C.id.in_([m.id for m in rows])).values(
+                status=MessageStatus.DELIVERING.value, attempts=C.attempts + 1, lease_until=lease_until))
+            for m in rows:
+                m.claim(lease_until=lease_until)
+            return rows
         claimed = []
-        for row in state.execute(stmt).mappings().all():
-            message = _message(row)
+        for message in rows:  # SQLite: no row locks, so each claim is a compare-and-set
             was = (message.status, message.attempts)
             message.claim(lease_until=lease_until)
             if self.replace(message, was=was):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -81,18 +81,26 @@ class RoundResult:
     lost: int = 0  # outcomes not recorded because the lease was lost meanwhile
 
 
+#: Outcomes are recorded together, at the latest after this long (fewer commits per message; a
+#: worker that dies loses at most these outcomes, whose messages are then sent again).
+RECORD_WITHIN = timedelta(seconds=1)
+
+
 def deliver_due(*, uow: UnitOfWork, dispatcher: OutboxDispatcher, clock: Clock, policy: RetryPolicy,
                 batch: int = 20, rng: random.Random | None = None,
                 stop: Callable[[], bool] = lambda: False) -> RoundResult:
     """One worker round: claim up to ``batch`` due messages (committed at once, so other workers
-    skip them), deliver each, and record each outcome in its own unit of work. Never raises for a
-    delivery failure; database errors propagate (the worker loop logs them and backs off).
-    ``stop`` is checked between messages: claimed but unsent messages are handed back."""
+    skip them), deliver each, and record the outcomes in one unit of work (several when the round
+    takes longer than :data:`RECORD_WITHIN`). Never raises for a delivery failure; database
+    errors propagate (the worker loop logs them and backs off). ``stop`` is checked between
+    messages: claimed but unsent messages are handed back."""
     now = clock.now()
     with uow:
         claimed = list(uow.outbox.claim_due(now=now, limit=batch, lease_until=now + policy.lease))
         uow.commit()
     counts = {"delivered": 0, "retried": 0, "dead": 0, "lost": 0}
+    pending: list[tuple[OutboxMessage, tuple[MessageStatus, int], str]] = []
+    oldest = now
     for message in claimed:
         was = (message.status, message.attempts)
         outcome = "delivered"
@@ -110,7 +118,12 @@ def deliver_due(*, uow: UnitOfWork, dispatcher: OutboxDispatcher, clock: Clock, 
                             message.topic, mask_text(message.idempotency_key), message.attempts, error,
                             "; dead-lettered" if outcome == "dead" else "")
                 message.failed(error, at=clock.now(), policy=policy, permanent=permanent, rng=rng)
-        counts[outcome if _record(uow, message, was) else "lost"] += 1
+        if not pending:
+            oldest = clock.now()
+        pending.append((message, was, outcome))
+        if clock.now() - oldest >= RECORD_WITHIN:
+            _record(uow, pending, counts)
+    _record(uow, pending, counts)
     return RoundResult(len(claimed), counts["delivered"], counts["retried"], counts["dead"], counts["lost"])
 
 
@@ -121,10 +134,17 @@ def _hand_back(message: OutboxMessage, at: datetime) -> None:
     message.next_attempt_at = at
 
 
-def _record(uow: UnitOfWork, message: OutboxMessage, was: tuple[MessageStatus, int]) -> bool:
+def _record(uow: UnitOfWork, pending: list[tuple[OutboxMessage, tuple[MessageStatus, int], str]],
+            counts: dict[str, int]) -> None:
+    if not pending:
+        return
     with uow:
-        if uow.outbox.replace(message, was=was):
-            uow.commit()
-            return True
-    log.warning("outbox %s: lease lost before the outcome was recorded (another worker has it)", message.id)
-    return False
+        for message, was, outcome in pending:
+            if uow.outbox.replace(message, was=was):
+                counts[outcome] += 1
+            else:
+                log.warning("outbox %s: lease lost before the outcome was recorded (another worker has it)",
+                            message.id)
+                counts["lost"] += 1
+        uow.commit()
+    pending.clear()
