@@ -123,3 +123,14 @@ def test_schedules() -> None:
     for bad in ("", "every 0s", "every 5 weeks", "61 * * * *", "* * * *", "rm -rf /"):
         with pytest.raises(InvalidValue):
             Schedule.parse(bad)
+
+
+def test_a_run_left_running_by_a_dead_node_is_marked_abandoned(engine: Engine) -> None:
+    clock = FixedClock(T0)
+    s = scheduler(engine, clock, {"counting": Counting()}, "a")
+    s.installed()
+    s.store.claim("counting", T0, run_id=42, node="dead-node", now=T0)  # claimed, then the node died
+    clock.advance(hours=7)
+    s.tick()
+    [run] = [r for r in s.history("counting") if r.id == 42]
+    assert (run.status, run.output) == ("failed", "abandoned: the node running it stopped")

@@ -10,6 +10,7 @@ import logging
 import os
 import traceback
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -21,6 +22,8 @@ from esign_core.errors import ConfigurationError, EsignError, NotFoundError
 from esign_core.services.outbox import mask_text
 
 log = logging.getLogger("esign.scheduler")
+#: A run still ``running`` this long after its start is marked failed (its node died).
+STALE_AFTER = timedelta(hours=6)
 
 
 @attrs.frozen
@@ -81,6 +84,7 @@ class Scheduler:
             run_id = self.ids.next_id()
             if self.store.claim(row.name, occurrence, run_id=run_id, node=self.node, now=now):
                 done.append(self._execute(task, run_id, occurrence, "schedule"))
+        self.store.abandon_stale(now=now, older_than=STALE_AFTER)
         for run in self.store.take_queued(node=self.node, now=now):
             task = tasks.get(run.task)
             if task is None:

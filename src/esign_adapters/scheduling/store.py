@@ -8,7 +8,7 @@ queued as a row in status ``queued`` and taken by a compare-and-set update to ``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -141,6 +141,13 @@ class SqlTaskStore:
     def finish(self, run_id: int, *, status: str, output: str, now: datetime) -> None:
         self._run(lambda c: c.execute(sa.update(RUNS).where(RUNS.c.id == run_id).values(
             status=status, output=truncate(output), finished_at=now)))
+
+    def abandon_stale(self, *, now: datetime, older_than: timedelta) -> int:
+        """Runs still ``running`` long after they started (their node died) become ``failed``."""
+        c = RUNS.c
+        return int(self._run(lambda conn: conn.execute(
+            sa.update(RUNS).where(c.status == RUNNING, c.started_at < now - older_than).values(
+                status=FAILED, finished_at=now, output="abandoned: the node running it stopped")).rowcount))
 
     def history(self, task: str | None = None, *, limit: int = 50) -> list[RunRow]:
         stmt = sa.select(RUNS).order_by(RUNS.c.occurrence.desc(), RUNS.c.id.desc()).limit(limit)

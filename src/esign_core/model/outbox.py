@@ -73,7 +73,7 @@ class OutboxMessage:
     id: int
     kind: MessageKind = attrs.field(converter=_kind)
     topic: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] = attrs.field(repr=False)  # may hold phone numbers and addresses
     idempotency_key: str
     created_at: datetime = attrs.field(validator=lambda _i, _a, v: require_aware("created_at", v))
     status: MessageStatus = MessageStatus.PENDING
