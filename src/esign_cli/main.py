@@ -67,7 +67,9 @@ def version() -> None:
 
 def _register() -> None:
     from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import tasks as task_cli
     from esign_cli import templates as template_cli
+    from esign_cli import worker as worker_cli
 
     del seals  # imported for its side effect: its commands attach themselves to the `seal` group
 
@@ -85,6 +87,9 @@ def _register() -> None:
     cli.add_command(storage.storage)
     cli.add_command(apps.app_group)
     cli.add_command(template_cli.template_group)
+    cli.add_command(worker_cli.worker)
+    cli.add_command(worker_cli.outbox_group)
+    cli.add_command(task_cli.tasks_group)
 
 
 _register()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
+import attrs
 import click
 
 from esign_cli.context import load_settings
@@ -15,10 +16,16 @@ from esign_core.errors import ConfigurationError
 @click.option("--port", type=int, default=None, help="Port (default 9181, the manual's console port).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (more than 1 uses uvicorn's multi-process mode).")
+@click.option("--no-worker", is_flag=True,
+              help="Do not run the embedded outbox/scheduler worker thread (run `esign worker` instead; "
+                   "env ESIGN_WORKER=0).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Start the platform. On first start the console shows the activation wizard."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, no_worker: bool) -> None:
+    """Start the platform. On first start the console shows the activation wizard. An embedded
+    worker delivers the outbox and runs scheduled tasks unless --no-worker."""
     settings = load_settings(ctx)
+    if no_worker:
+        settings = attrs.evolve(settings, worker=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # The web layer is found through its entry point, so the CLI never imports it directly.
     found = entry_points(group="esign.web", name="serve")

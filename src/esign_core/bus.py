@@ -26,7 +26,9 @@ from esign_core.services import (
     documents,
     integration,
     licensing,
+    notifications,
     orgs,
+    outbox,
     personal_signing,
     seals,
     settings,
@@ -89,6 +91,11 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     templates.CreateDocumentFromTemplate: templates.create_document_from_template,
     templates.ChangeTemplateStatus: templates.change_template_status,
     templates.ListTemplates: templates.list_templates,
+    outbox.ListOutboxMessages: outbox.list_outbox_messages,
+    outbox.GetOutboxMessage: outbox.get_outbox_message,
+    outbox.ResendOutboxMessage: outbox.resend_outbox_message,
+    notifications.SendSignLink: notifications.send_sign_link,
+    notifications.SendExpiryReminders: notifications.send_expiry_reminders,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

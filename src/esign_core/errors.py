@@ -159,3 +159,9 @@ class DeviceError(PortError):
     """A physical seal device failed."""
 
     code = "port.device"
+
+
+class WebhookError(PortError):
+    """A webhook receiver could not be reached or did not accept the message."""
+
+    code = "port.webhook"

@@ -33,6 +33,7 @@ from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.console import ConsoleController
 from esign_http.errors import EXCEPTION_HANDLERS
+from esign_http.messaging_pages import MESSAGING_CONTROLLERS
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
@@ -81,7 +82,7 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
                         ConsoleController, StorageSettingsController, portal_router, open_router, api_router,
-                        pki_router, static_router],
+                        pki_router, static_router, *MESSAGING_CONTROLLERS],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

@@ -1,6 +1,6 @@
 """Open API sign links (reference §2.4, §5 row 8): ``POST /contract/signurl`` answers a link to
 the signing portal for one signer of a SIGNING contract; ``POST /contract/signurl/send`` sends
-that link by SMS instead.
+that link by SMS instead (through the outbox).
 
 ``contractId``|``bizId``, ``tenantType`` (PERSONAL, or CORPORATE/INNER_COMPANY/COMPANY),
 ``tenantName``, ``contact`` (the person who opens the page; required here, also for companies),
@@ -21,6 +21,7 @@ from esign_core.model.org import TenantType
 from esign_core.model.signatory import Signatory
 from esign_core.services.contract_refs import ContractCommand, load_contract
 from esign_core.services.contract_specs import normalise_contact
+from esign_core.services.notifications import SendSignLink
 from esign_http.context import platform_of
 from esign_http.open_documents import require_contract_scope
 from esign_http.open_schemas import Fields, envelope
@@ -72,8 +73,9 @@ def sign_url(request: Req, data: dict[str, Any]) -> dict[str, Any]:
 
 @post("/contract/signurl/send", sync_to_thread=True, status_code=200)
 def send_sign_url(request: Req, data: dict[str, Any]) -> dict[str, Any]:
-    """Send the sign link to ``contact`` through the platform's SMS channel. "The link in the SMS
-    doesn't expire" (§2.4): it is valid for 30 days. Only mobile numbers can be notified yet."""
+    """Send the sign link to ``contact`` by SMS. "The link in the SMS doesn't expire" (§2.4): it
+    is valid for 30 days. The SMS is an outbox message written with the contract check in one
+    unit of work and delivered by a worker (at least once, under its idempotency key)."""
     f = Fields(data)
     contract, signatory, contact = _signer(request, f)
     if "@" in contact:
@@ -82,9 +84,7 @@ def send_sign_url(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     url = portal_links(platform).issue(contract.id, signatory.id, contact, SENT_LINK_EXPIRES_IN,
                                        callback_page=f.text("callbackPage", max_len=1000) or "",
                                        max_expires_in=SENT_LINK_EXPIRES_IN)
-    platform.sms.send(mobile=contact, template="contract-sign-link",
-                      params={"link": url, "subject": contract.subject},
-                      idempotency_key=f"signurl-{contract.id}-{signatory.id}-{int(platform.clock.now().timestamp())}")
+    platform.handle(SendSignLink(contract_id=contract.id, signatory_id=signatory.id, contact=contact, link=url))
     return envelope()
 
 

@@ -40,6 +40,38 @@ def serve_settings(settings: object, *, host: str | None = None, port: int | Non
         raise TypeError("serve_settings needs esign_adapters.settings.Settings")
     platform = Platform.from_settings(settings)
     _upgrade_schema(platform)
+    embedded = _start_embedded_worker(platform) if settings.worker else None
+    try:
+        _run(platform, settings, host=host, port=port, workers=workers)
+    finally:
+        if embedded is not None:
+            embedded.stop(timeout=10)
+
+
+def _start_embedded_worker(platform: Platform) -> object | None:
+    """The embedded worker (``esign serve`` without ``--no-worker``): outbox delivery and the
+    scheduler in threads of this process. Not started before the schema exists."""
+    import logging
+
+    from esign_core.errors import EsignError
+
+    try:
+        if not platform.schema_ready():
+            return None
+        from esign_adapters.outbox.worker import Worker
+
+        worker = Worker.for_platform(platform, name="embedded-worker")
+        worker.start()
+        return worker
+    except EsignError as exc:
+        logging.getLogger("esign_http").warning("embedded worker not started: %s", exc.message)
+        return None
+
+
+def _run(platform: Platform, settings: object, *, host: str | None, port: int | None, workers: int) -> None:
+    from esign_adapters.settings import Settings
+
+    assert isinstance(settings, Settings)
     if workers <= 1:
         serve(platform, host=host, port=port)
         return

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from test_open_api import PERSON, QysClient, contract_pdf, contract_request, ok, upload, world
 
+from esign_adapters.outbox.worker import deliver_now
 from esign_core.services.commands import AddInternalEnterprise
 from esign_core.services.integration import CreateApp
 from esign_http.portal_view import portal_links
@@ -129,6 +130,8 @@ def test_signurl_send_writes_a_link_that_opens_the_portal(world, client) -> None
                                                                         biz_id="sms-1")))["contractId"]
     ok(api.post_json("/contract/signurl/send", {"contractId": contract_id, "tenantType": "PERSONAL",
                                                 "tenantName": PERSON["tenantName"], "contact": PERSON["contact"]}))
+    assert platform.sms.last_code(PERSON["contact"]) is None  # queued in the outbox, not sent yet
+    assert deliver_now(platform).delivered == 1  # a worker round sends it
     link = platform.sms.last_code(PERSON["contact"])
     assert link and "/portal/sign?viewToken=" in link
     token = link.split("viewToken=", 1)[1]

@@ -512,5 +512,55 @@ evidence_heads = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# The outbox (esign_adapters.db.outbox): outgoing messages written with the change that caused
+# them, claimed by workers (status + next_attempt_at), unique idempotency key.
+outbox_messages = sa.Table(
+    "outbox_messages",
+    metadata,
+    _id(),
+    _enum("kind"),
+    sa.Column("topic", sa.String(100), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    _enum("status"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Index("ix_outbox_messages_status_due", "status", "next_attempt_at"),
+    **MYSQL_OPTIONS,
+)
+
+# Scheduled tasks (esign_adapters.scheduling): one row per installed task (enabled, schedule),
+# and one row per run; UNIQUE (task, occurrence) makes each occurrence run on one node only.
+scheduled_tasks = sa.Table(
+    "scheduled_tasks",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("schedule", sa.String(100), nullable=False),
+    sa.Column("since", UtcDateTime, nullable=False),
+    _version(),
+    **MYSQL_OPTIONS,
+)
+
+task_runs = sa.Table(
+    "task_runs",
+    metadata,
+    _id(),
+    sa.Column("task", sa.String(100), nullable=False),
+    sa.Column("occurrence", UtcDateTime, nullable=False),
+    sa.Column("cause", sa.String(32), nullable=False),
+    _enum("status"),
+    sa.Column("node", sa.String(100)),
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("output", sa.Text),
+    sa.UniqueConstraint("task", "occurrence", name="uq_task_runs_task_occurrence"),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

@@ -20,6 +20,7 @@ from esign_adapters.db.errors import connect_error, translate_error
 from esign_adapters.db.evidence import SqlEvidenceLog
 from esign_adapters.db.identity import UnitState
 from esign_adapters.db.integration import IntegrationAppMapper, SqlIntegrationAppRepository
+from esign_adapters.db.outbox import SqlOutboxRepository
 from esign_adapters.db.party_mappers import (
     AdminAccountMapper,
     ContactMapper,
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
         self.templates = SqlTemplateRepository(state, TemplateMapper())
         self.settings = r.SqlSettingsRepository(state)
         self.evidence = SqlEvidenceLog(state)
+        self.outbox = SqlOutboxRepository(state)
 
     def __repr__(self) -> str:
         return f"SqlUnitOfWork({self.engine.url.render_as_string(hide_password=True)})"

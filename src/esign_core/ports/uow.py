@@ -8,6 +8,7 @@ from typing import Protocol
 from esign_core.model.base import Event
 from esign_core.ports import repositories as r
 from esign_core.ports.evidence import EvidenceLog
+from esign_core.ports.outbox import OutboxRepository
 
 
 class UnitOfWork(Protocol):
@@ -33,6 +34,7 @@ class UnitOfWork(Protocol):
     templates: r.TemplateRepository
     settings: r.SettingsRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
+    outbox: OutboxRepository  # outgoing messages commit with the change that caused them
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -43,6 +43,7 @@ from esign_core.model.template import Template, TemplateStatus
 from esign_core.model.user import AdminAccount, PersonalUser, Role
 from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
+from esign_core.testing.fake_outbox import InMemoryOutbox, InMemoryOutboxStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
 from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
@@ -62,6 +63,7 @@ class InMemoryDatabase:
         self.tables: dict[str, dict[int, Aggregate]] = {}
         self.settings: dict[str, Section] = {}
         self.evidence = InMemoryEvidenceStore()
+        self.outbox = InMemoryOutboxStore()
 
     def table(self, name: str) -> dict[int, Aggregate]:
         return self.tables.setdefault(name, {})
@@ -352,6 +354,7 @@ class InMemoryUnitOfWork:
         self.templates = InMemoryTemplateRepository(self, "templates")
         self.settings = InMemorySettingsRepository(self)
         self.evidence = InMemoryEvidenceLog(self.db.evidence)
+        self.outbox = InMemoryOutbox(self.db.outbox)
 
     # -- tracking -------------------------------------------------------------------------
     def track(self, table: str, item: Aggregate, *, new: bool) -> None:
@@ -390,11 +393,13 @@ class InMemoryUnitOfWork:
                 if stored is None or stored.version != item.version:
                     raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
             self._check_unique(table, id_, item)
+        self.outbox.check()
         for (table, id_), (item, _new) in self._seen.items():
             self._events.extend(item.collect_events())
             item.version += 1
             self.db.table(table)[id_] = copy.deepcopy(item)
         self.db.settings.update(self.staged_settings)
+        self.outbox.commit()
         self.evidence.commit()
         events = self._events
         self._reset()
