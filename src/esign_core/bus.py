@@ -28,6 +28,8 @@ from esign_core.services import (
     licensing,
     orgs,
     personal_signing,
+    seal_apply,
+    seal_devices,
     seals,
     settings,
     setup,
@@ -89,6 +91,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     templates.CreateDocumentFromTemplate: templates.create_document_from_template,
     templates.ChangeTemplateStatus: templates.change_template_status,
     templates.ListTemplates: templates.list_templates,
+    **seal_devices.HANDLERS,
+    **seal_apply.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

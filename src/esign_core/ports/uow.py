@@ -8,6 +8,7 @@ from typing import Protocol
 from esign_core.model.base import Event
 from esign_core.ports import repositories as r
 from esign_core.ports.evidence import EvidenceLog
+from esign_core.ports.seal_devices import SealApplicationRepository, SealDeviceRepository
 
 
 class UnitOfWork(Protocol):
@@ -32,6 +33,8 @@ class UnitOfWork(Protocol):
     apps: r.IntegrationAppRepository
     templates: r.TemplateRepository
     settings: r.SettingsRepository
+    seal_devices: SealDeviceRepository
+    seal_applications: SealApplicationRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
 
     def __enter__(self) -> UnitOfWork: ...
