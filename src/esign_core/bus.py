@@ -30,6 +30,7 @@ from esign_core.services import (
     personal_signing,
     seal_apply,
     seal_devices,
+    seal_queries,
     seals,
     settings,
     setup,
@@ -93,6 +94,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     templates.ListTemplates: templates.list_templates,
     **seal_devices.HANDLERS,
     **seal_apply.HANDLERS,
+    **seal_queries.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

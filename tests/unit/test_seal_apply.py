@@ -19,11 +19,11 @@ from esign_core.services.seal_apply import (
     DecideSealApply,
     EmergencyUse,
     FinishSealApply,
-    ListOwedPhotos,
     PhotosOwed,
     VerifyAtDevice,
 )
 from esign_core.services.seal_connector import Connector
+from esign_core.services.seal_queries import ListOwedPhotos
 from esign_core.services.seal_devices import ChangeDeviceStatus
 from esign_core.testing.fake_seal_devices import FakeSealDevice
 from tests.unit.conftest import make_init_command

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import attrs
 
-from esign_core.errors import DomainError, InvalidValue, NotFoundError
+from esign_core.errors import DomainError, InvalidValue, NotFoundError, PermissionDenied
 from esign_core.model.org import Organization
 from esign_core.model.policy import PhysicalSealSettings
 from esign_core.model.seal_apply import ApplyStatus, Person, Photo, PhotoType, SealApplication, SealAuth
@@ -112,6 +112,7 @@ class AddSealPhotos(Command):
     business_id: int | None = None
     contact: str | None = None
     number: str | None = None
+    tenant_id: int | None = None  # set: the application must belong to this enterprise
 
 
 @attrs.frozen
@@ -131,17 +132,6 @@ class EmergencyUse(Command):
     count: int
     reason: str
     by: Person
-
-
-@attrs.frozen
-class GetSealApply(Command):
-    business_id: int
-
-
-@attrs.frozen
-class ListOwedPhotos(Command):
-    contact: str | None = None
-    number: str | None = None
 
 
 @attrs.frozen
@@ -185,10 +175,11 @@ def _new_code(taken: set[str]) -> str:
             return code
 
 
-def _store(blobs: BlobStore, ids: IdGenerator, data: bytes, kind: PhotoType, at: datetime) -> Photo:
+def _store(blobs: BlobStore, ids: IdGenerator, data: bytes, kind: PhotoType, at: datetime, business_id: int) -> Photo:
+    """Put the photo in storage; its photokey ``<businessId>_<id>`` finds the application again."""
     if not data:
         raise InvalidValue("images", "an empty image")
-    return Photo(str(ids.next_id()), kind, blobs.put([data]), at)
+    return Photo(f"{business_id}_{ids.next_id()}", kind, blobs.put([data]), at)
 
 
 def check_photo_rule(uow: UnitOfWork, person: Person) -> None:
@@ -262,7 +253,7 @@ def verify_at_device(cmd: VerifyAtDevice, *, uow: UnitOfWork, clock: Clock, ids:
             if auth is None:
                 continue
             if cmd.face:
-                app.add_photos(auth_id=auth.id, photos=(_store(blobs, ids, cmd.face, PhotoType.FACE, now),))
+                app.add_photos(auth_id=auth.id, photos=(_store(blobs, ids, cmd.face, PhotoType.FACE, now, app.id),))
             device.seen(at=now)
             uow.commit()
             return Unlock(app.id, auth.id, auth.left_count)
@@ -284,7 +275,7 @@ def record_stamp(cmd: RecordStamp, *, uow: UnitOfWork, ids: IdGenerator, blobs: 
     with uow:
         app = _app_of_auth(uow, cmd.auth_id)
         kind = PhotoType.EMERGENCY if app.emergency else PhotoType.SIGNATORY
-        photos = (_store(blobs, ids, cmd.photo, kind, cmd.at),) if cmd.photo else ()
+        photos = (_store(blobs, ids, cmd.photo, kind, cmd.at, app.id),) if cmd.photo else ()
         app.record_use(auth_id=cmd.auth_id, device_no=cmd.device_no, stamp_no=cmd.stamp_no, at=cmd.at,
                        photos=photos)
         device = uow.seal_devices.by_number(cmd.device_no)
@@ -333,8 +324,10 @@ def add_seal_photos(cmd: AddSealPhotos, *, uow: UnitOfWork, clock: Clock, ids: I
             if not mine:
                 raise NotFoundError("no authorisation of this user in the application")
             auth_id = max(mine, key=lambda a: a.owed_photos).id
+        if cmd.tenant_id is not None and app.tenant_id != cmd.tenant_id:
+            raise PermissionDenied("no permission on this seal application", field="businessId")
         now = clock.now()
-        app.add_photos(auth_id=auth_id, photos=tuple(_store(blobs, ids, b, cmd.type, now) for b in cmd.images))
+        app.add_photos(auth_id=auth_id, photos=tuple(_store(blobs, ids, b, cmd.type, now, app.id) for b in cmd.images))
         uow.commit()
 
 
@@ -369,16 +362,6 @@ def emergency_use(cmd: EmergencyUse, *, uow: UnitOfWork, clock: Clock, ids: IdGe
         return app
 
 
-def get_seal_apply(cmd: GetSealApply, *, uow: UnitOfWork) -> SealApplication:
-    with uow:
-        return uow.seal_applications.get(cmd.business_id)
-
-
-def list_owed_photos(cmd: ListOwedPhotos, *, uow: UnitOfWork) -> list[tuple[SealApplication, SealAuth]]:
-    with uow:
-        return [(app, auth) for app in uow.seal_applications.owing_photos()
-                for auth in app.owing_auths(contact=cmd.contact, number=cmd.number)]
-
 
 HANDLERS: dict[type[Command], Callable[..., Any]] = {
     ApplyForSeal: apply_for_seal,
@@ -391,6 +374,4 @@ HANDLERS: dict[type[Command], Callable[..., Any]] = {
     AddSealPhotos: add_seal_photos,
     UpdateUseWindow: update_use_window,
     EmergencyUse: emergency_use,
-    GetSealApply: get_seal_apply,
-    ListOwedPhotos: list_owed_photos,
 }
