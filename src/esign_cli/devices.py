@@ -150,15 +150,20 @@ mute N | disconnect | quit"""
 
 
 @device_group.command("simulate")
-@click.option("--port", "link", default="/tmp/esign-seal-sim", show_default=True,
-              help="Path under which the simulator publishes its end of a new pty pair.")
+@click.option("--port", "link", default=None,
+              help="Path under which the simulator publishes its end of a new pty pair (default: a new "
+                   "temporary directory's ttySEAL).")
 @click.option("--device-no", default="SC-0001", show_default=True)
 @click.option("--firmware", default="sim-1.2.0", show_default=True)
-def simulate_cmd(link: str, device_no: str, firmware: str) -> None:
+def simulate_cmd(link: str | None, device_no: str, firmware: str) -> None:
     """A seal controller simulator on a pseudo-terminal (for demos and tests). Prints the port to
     give to ``esign device connect``, then reads commands from stdin (one per line)."""
     from esign_adapters.seal_device.simulator import DeviceSimulator
 
+    if link is None:
+        import tempfile
+
+        link = str(Path(tempfile.mkdtemp(prefix="esign-seal-")) / "ttySEAL")
     sim = DeviceSimulator(link, device_no=device_no, firmware=firmware).start()
     click.echo(f"simulating {device_no} on {sim.link} (-> {Path(sim.link).resolve()})")
     click.echo(SIM_HELP)

@@ -14,8 +14,8 @@ from litestar import Router, get
 from esign_http.open_auth import PUBLIC, open_app_guard
 from esign_http.open_contracts import CONTRACT_HANDLERS
 from esign_http.open_documents import DOCUMENT_HANDLERS
-from esign_http.open_seals import SEAL_APPLY_HANDLERS
 from esign_http.open_schemas import SUCCESS_CODE, SUCCESS_MESSAGE, envelope
+from esign_http.open_seals import SEAL_APPLY_HANDLERS
 from esign_http.open_signurl import SIGNURL_HANDLERS
 from esign_http.open_templates import TEMPLATE_HANDLERS
 

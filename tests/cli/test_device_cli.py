@@ -76,7 +76,8 @@ def test_fresh_install_runs_an_application_with_the_simulator_and_the_connector(
 
         connect = subprocess.Popen([*esign, "--data-dir", str(data_dir), "device", "connect", "--port", str(link),
                                     "--device-no", "SC-0001", "--poll", "0.1"], env=env, stderr=subprocess.PIPE)
-        app = platform.handle(ApplyForSeal(tenant_name=org_name, subject="演示用印", applicant=Person("王五", "13700137000"),
+        app = platform.handle(ApplyForSeal(tenant_name=org_name, subject="演示用印",
+                                           applicant=Person("王五", "13700137000"),
                                            auths=(AuthSpec(count=3, users=(Person("李四", "13900139000"),),
                                                            device_no="SC-0001"),)))
 

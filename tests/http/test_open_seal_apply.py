@@ -65,7 +65,8 @@ def test_apply_returns_codes_and_the_detail_follows_the_stamps(world) -> None:  
     key = detail["useImages"][0]["photokey"]
     image = world["api"].get("/seal/apply/image", photokey=key)
     assert image.status_code == 200 and image.content == b"\x89PNGphoto"
-    archive = zipfile.ZipFile(io.BytesIO(world["api"].get("/seal/apply/images/download", businessId=bean["id"]).content))
+    zipped = world["api"].get("/seal/apply/images/download", businessId=bean["id"]).content
+    archive = zipfile.ZipFile(io.BytesIO(zipped))
     assert sorted(n.split("/")[0] for n in archive.namelist()) == ["FACE", "SIGNATORY"]
     faces = world["api"].get("/seal/apply/images/download", businessId=bean["id"], photoType="FACE")
     assert [n.split("/")[0] for n in zipfile.ZipFile(io.BytesIO(faces.content)).namelist()] == ["FACE"]

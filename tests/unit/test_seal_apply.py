@@ -23,8 +23,8 @@ from esign_core.services.seal_apply import (
     VerifyAtDevice,
 )
 from esign_core.services.seal_connector import Connector
-from esign_core.services.seal_queries import ListOwedPhotos
 from esign_core.services.seal_devices import ChangeDeviceStatus
+from esign_core.services.seal_queries import ListOwedPhotos
 from esign_core.testing.fake_seal_devices import FakeSealDevice
 from tests.unit.conftest import make_init_command
 from tests.unit.seal_world import APPLICANT, CALLBACK, DEVICE_NO, USER, SealWorld, make_world

@@ -4,11 +4,10 @@ and the photo rule. The device side is driven by :mod:`esign_core.services.seal_
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import attrs
 

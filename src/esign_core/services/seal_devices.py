@@ -4,10 +4,8 @@ about a device's link (seen / lost) and asks for (commands pending for it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from collections.abc import Sequence
 
 import attrs
 
