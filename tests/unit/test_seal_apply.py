@@ -210,3 +210,42 @@ def test_no_callback_without_a_url(world: SealWorld) -> None:
     device.press(at=world.platform.clock.now())
     _drain(connector)
     assert world.callbacks() == []
+
+
+def test_a_passing_database_failure_does_not_lose_a_stamp(world: SealWorld) -> None:
+    from esign_core.errors import DatabaseError
+    from esign_core.services.seal_apply import RecordStamp
+
+    app = world.apply(1)
+    failures = [DatabaseError("connection reset")]
+
+    def flaky(command: object) -> object:
+        if isinstance(command, RecordStamp) and failures:
+            raise failures.pop()
+        return world.platform.bus.handle(command)  # type: ignore[arg-type]
+
+    device = FakeSealDevice(DEVICE_NO)
+    connector = Connector(device, flaky, device_no=DEVICE_NO, retry_delay=0)
+    connector.hello()
+    device.enter_code(app.auths[0].code)
+    _drain(connector)
+    device.press(at=world.platform.clock.now())
+    _drain(connector)
+    assert failures == [] and world.application(app.id).status is ApplyStatus.COMPLETE
+
+
+def test_statistics_by_status_day_business_system_and_enterprise(world: SealWorld) -> None:
+    from esign_core.services.seal_queries import SealApplyStatistics
+
+    first = world.apply(1)
+    world.platform.clock.advance(days=2)
+    world.apply(2, approvers=("13600136000",))
+    world.platform.bus.handle(FinishSealApply(first.id, "取消"))
+    start = world.platform.clock.now() - timedelta(days=3)
+    stats = world.platform.bus.handle(SealApplyStatistics(start=start, end=world.platform.clock.now()
+                                                          + timedelta(days=1)))
+    assert stats.total == 2 and stats.by_status[ApplyStatus.FINISHED] == 1 and stats.by_status[ApplyStatus.PENDING] == 1
+    assert [n for _, n in stats.by_day] == [0, 1, 0, 1, 0] and stats.by_source == [("console", 2)]
+    assert stats.by_tenant == [(world.org_name, 2)] and stats.recent[0].status is ApplyStatus.PENDING
+    only = world.platform.bus.handle(SealApplyStatistics(status=ApplyStatus.FINISHED))
+    assert only.total == 1 and [d.isoformat() for d, _ in only.by_day] == ["2026-01-01"]

@@ -75,27 +75,33 @@ def _auth_in(d: Mapping[str, Any]) -> SealAuth:
                     photos=tuple(_photo_in(p) for p in d["photos"]))
 
 
+def _unlock_out(u: PendingUnlock | None) -> dict[str, Any] | None:
+    return None if u is None else {"business_id": str(u.business_id), "auth_id": str(u.auth_id), "count": u.count}
+
+
+def _unlock_in(d: Mapping[str, Any] | None) -> PendingUnlock | None:
+    return None if d is None else PendingUnlock(int(d["business_id"]), int(d["auth_id"]), d["count"])
+
+
 class SealDeviceMapper(Mapper[SealDevice]):
     name = "seal_devices"
     table = t.seal_devices
 
     def to_row(self, item: SealDevice) -> Row:
-        pu = item.pending_unlock
+        pu, au = item.pending_unlock, item.active_unlock
         return {"id": item.id, "version": item.version, "device_no": item.device_no, "kind": item.kind.value,
                 "owner_id": item.owner_id, "name": item.name, "seal_id": item.seal_id, "status": item.status.value,
                 "firmware": item.firmware, "last_seen": item.last_seen,
-                "pending_unlock": None if pu is None else {"business_id": str(pu.business_id),
-                                                           "auth_id": str(pu.auth_id), "count": pu.count},
+                "pending_unlock": _unlock_out(pu), "active_unlock": _unlock_out(au),
                 "lock_requested": item.lock_requested, "created_at": item.created_at}
 
     def from_row(self, row: Mapping[str, Any]) -> SealDevice:
-        pu = row["pending_unlock"]
         return SealDevice(id=row["id"], version=row["version"], device_no=row["device_no"],
                           kind=DeviceKind(row["kind"]), owner_id=row["owner_id"], name=row["name"],
                           seal_id=row["seal_id"], status=DeviceStatus(row["status"]), firmware=row["firmware"],
                           last_seen=row["last_seen"],
-                          pending_unlock=None if pu is None else PendingUnlock(int(pu["business_id"]),
-                                                                               int(pu["auth_id"]), pu["count"]),
+                          pending_unlock=_unlock_in(row["pending_unlock"]),
+                          active_unlock=_unlock_in(row["active_unlock"]),
                           lock_requested=row["lock_requested"], created_at=row["created_at"])
 
 

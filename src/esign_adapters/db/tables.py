@@ -489,6 +489,7 @@ seal_devices = sa.Table(
     sa.Column("firmware", sa.String(50), nullable=False),
     sa.Column("last_seen", UtcDateTime),
     sa.Column("pending_unlock", sa.JSON),
+    sa.Column("active_unlock", sa.JSON),
     sa.Column("lock_requested", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     **MYSQL_OPTIONS,

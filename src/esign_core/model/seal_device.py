@@ -75,6 +75,7 @@ class SealDevice(Aggregate):
     firmware: str = ""
     last_seen: datetime | None = None
     pending_unlock: PendingUnlock | None = None
+    active_unlock: PendingUnlock | None = None  # what the device was last opened for (finds its stamps)
     lock_requested: bool = False
     created_at: datetime
 
@@ -122,7 +123,13 @@ class SealDevice(Aggregate):
         """What the connector must send now (an unlock, a lock), cleared as taken."""
         unlock, lock = self.pending_unlock, self.lock_requested
         self.pending_unlock, self.lock_requested = None, False
+        if unlock is not None:
+            self.active_unlock = unlock
         return unlock, lock
+
+    def unlocked(self, unlock: PendingUnlock) -> None:
+        """The device was opened for ``unlock`` (after a code was verified)."""
+        self.active_unlock = unlock
 
     def request_lock(self) -> None:
         self.pending_unlock = None

@@ -254,16 +254,25 @@ def verify_at_device(cmd: VerifyAtDevice, *, uow: UnitOfWork, clock: Clock, ids:
             if cmd.face:
                 app.add_photos(auth_id=auth.id, photos=(_store(blobs, ids, cmd.face, PhotoType.FACE, now, app.id),))
             device.seen(at=now)
+            device.unlocked(PendingUnlock(app.id, auth.id, auth.left_count))
             uow.commit()
             return Unlock(app.id, auth.id, auth.left_count)
         raise NotFoundError("unknown or expired authorisation code", device_no=cmd.device_no)
 
 
-def _app_of_auth(uow: UnitOfWork, auth_id: int) -> SealApplication:
-    # The device only knows the auth; finished applications still take late reports.
-    for app in uow.seal_applications.with_status(*ApplyStatus):
-        if any(a.id == auth_id for a in app.auths):
-            return app
+def _app_of_auth(uow: UnitOfWork, auth_id: int, device_no: str | None = None) -> SealApplication:
+    """The application of an auth. The device's active unlock names it (one read); otherwise the
+    open applications are searched, then all (a late report after a finish)."""
+    device = uow.seal_devices.by_number(device_no) if device_no else None
+    active = device.active_unlock if device is not None else None
+    if active is not None and active.auth_id == auth_id:
+        found = uow.seal_applications.find(active.business_id)
+        if found is not None:
+            return found
+    for statuses in ((ApplyStatus.USING,), tuple(ApplyStatus)):
+        for app in uow.seal_applications.with_status(*statuses):
+            if any(a.id == auth_id for a in app.auths):
+                return app
     raise NotFoundError(f"seal auth {auth_id} not found", auth_id=str(auth_id))
 
 
@@ -272,7 +281,7 @@ def record_stamp(cmd: RecordStamp, *, uow: UnitOfWork, ids: IdGenerator, blobs: 
     a rolled-back photo is an orphan blob, never a row without its file). Idempotent on
     ``(device_no, stamp_no)``. Returns the auth's remaining count."""
     with uow:
-        app = _app_of_auth(uow, cmd.auth_id)
+        app = _app_of_auth(uow, cmd.auth_id, cmd.device_no)
         kind = PhotoType.EMERGENCY if app.emergency else PhotoType.SIGNATORY
         photos = (_store(blobs, ids, cmd.photo, kind, cmd.at, app.id),) if cmd.photo else ()
         app.record_use(auth_id=cmd.auth_id, device_no=cmd.device_no, stamp_no=cmd.stamp_no, at=cmd.at,
@@ -286,7 +295,7 @@ def record_stamp(cmd: RecordStamp, *, uow: UnitOfWork, ids: IdGenerator, blobs: 
 
 def end_session(cmd: EndSession, *, uow: UnitOfWork, clock: Clock) -> None:
     with uow:
-        _app_of_auth(uow, cmd.auth_id).session_ended(auth_id=cmd.auth_id, at=clock.now())
+        _app_of_auth(uow, cmd.auth_id, cmd.device_no).session_ended(auth_id=cmd.auth_id, at=clock.now())
         uow.commit()
 
 

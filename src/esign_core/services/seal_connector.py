@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from esign_core.errors import DeviceError, EsignError
+from esign_core.errors import ConcurrencyError, DatabaseError, DeviceError, EsignError, StorageError
 from esign_core.ports.seal_devices import CodeEntered, DeviceEvent, SealDevice, SessionLocked, StampReported
 from esign_core.services.seal_apply import EndSession, RecordStamp, VerifyAtDevice
 from esign_core.services.seal_devices import DeviceLost, DeviceSeen, TakeDeviceCommands
@@ -23,12 +24,13 @@ log = logging.getLogger(__name__)
 
 class Connector:
     def __init__(self, device: SealDevice, handle: Callable[[Any], Any], *, device_no: str,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0, retries: int = 5, retry_delay: float = 0.5) -> None:
         self.device = device
         self.handle = handle
         self.device_no = device_no
         self.poll_seconds = poll_seconds
         self.stamps = 0
+        self.retries, self.retry_delay = retries, retry_delay
 
     def hello(self) -> None:
         """Identify the device (its number must be the registered one) and mark it seen."""
@@ -51,10 +53,23 @@ class Connector:
             else:
                 self.device.refuse("seal.no_uses_left")
         elif isinstance(event, StampReported):
-            self.handle(RecordStamp(self.device_no, event.auth_id, event.stamp_no, event.at, event.photo))
+            # The device already has its ACK: a stamp that is not recorded now is lost, so a
+            # passing database or storage failure is retried (stamps are idempotent).
+            self._retrying(RecordStamp(self.device_no, event.auth_id, event.stamp_no, event.at, event.photo))
             self.stamps += 1
         elif isinstance(event, SessionLocked):
             self.handle(EndSession(self.device_no, event.auth_id))
+
+    def _retrying(self, command: Any) -> Any:
+        for attempt in range(self.retries):
+            try:
+                return self.handle(command)
+            except (DatabaseError, StorageError, ConcurrencyError):
+                if attempt == self.retries - 1:
+                    raise
+                log.warning("recording on %s failed, retrying", self.device_no, exc_info=True)
+                time.sleep(self.retry_delay * (attempt + 1))
+        return None
 
     def push_commands(self) -> None:
         unlock, lock = self.handle(TakeDeviceCommands(self.device_no))

@@ -50,6 +50,7 @@ def upgrade() -> None:
             sa.Column("firmware", sa.String(50), nullable=False),
             sa.Column("last_seen", _dt()),
             sa.Column("pending_unlock", sa.JSON),
+            sa.Column("active_unlock", sa.JSON),
             sa.Column("lock_requested", sa.Boolean, nullable=False),
             sa.Column("created_at", _dt(), nullable=False),
             sa.PrimaryKeyConstraint("id", name="pk_seal_devices"),
