@@ -249,3 +249,17 @@ def test_statistics_by_status_day_business_system_and_enterprise(world: SealWorl
     assert stats.by_tenant == [(world.org_name, 2)] and stats.recent[0].status is ApplyStatus.PENDING
     only = world.platform.bus.handle(SealApplyStatistics(status=ApplyStatus.FINISHED))
     assert only.total == 1 and [d.isoformat() for d, _ in only.by_day] == ["2026-01-01"]
+
+
+def test_a_controller_refuses_codes_for_a_while_after_five_wrong_ones(world: SealWorld) -> None:
+    app = world.apply(1)
+    code = app.auths[0].code
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises(NotFoundError):
+            world.platform.bus.handle(VerifyAtDevice(DEVICE_NO, wrong))
+    with pytest.raises(PermissionDenied):
+        world.platform.bus.handle(VerifyAtDevice(DEVICE_NO, code))  # even the right code, for now
+    world.platform.clock.advance(minutes=16)
+    assert world.platform.bus.handle(VerifyAtDevice(DEVICE_NO, code)).count == 1
+    assert world.device().failed_codes == 0

@@ -93,7 +93,8 @@ class SealDeviceMapper(Mapper[SealDevice]):
                 "owner_id": item.owner_id, "name": item.name, "seal_id": item.seal_id, "status": item.status.value,
                 "firmware": item.firmware, "last_seen": item.last_seen,
                 "pending_unlock": _unlock_out(pu), "active_unlock": _unlock_out(au),
-                "lock_requested": item.lock_requested, "created_at": item.created_at}
+                "lock_requested": item.lock_requested, "failed_codes": item.failed_codes,
+                "blocked_until": item.blocked_until, "created_at": item.created_at}
 
     def from_row(self, row: Mapping[str, Any]) -> SealDevice:
         return SealDevice(id=row["id"], version=row["version"], device_no=row["device_no"],
@@ -102,7 +103,8 @@ class SealDeviceMapper(Mapper[SealDevice]):
                           last_seen=row["last_seen"],
                           pending_unlock=_unlock_in(row["pending_unlock"]),
                           active_unlock=_unlock_in(row["active_unlock"]),
-                          lock_requested=row["lock_requested"], created_at=row["created_at"])
+                          lock_requested=row["lock_requested"], failed_codes=row["failed_codes"],
+                          blocked_until=row["blocked_until"], created_at=row["created_at"])
 
 
 class SealApplicationMapper(Mapper[SealApplication]):

@@ -491,6 +491,8 @@ seal_devices = sa.Table(
     sa.Column("pending_unlock", sa.JSON),
     sa.Column("active_unlock", sa.JSON),
     sa.Column("lock_requested", sa.Boolean, nullable=False),
+    sa.Column("failed_codes", sa.Integer, nullable=False),
+    sa.Column("blocked_until", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     **MYSQL_OPTIONS,
 )

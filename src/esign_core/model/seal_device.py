@@ -5,12 +5,15 @@ an owner enterprise, at most one bound seal, a status and what it last told us a
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
-from esign_core.errors import DomainError, InvalidTransition, InvalidValue
+from esign_core.errors import DomainError, InvalidTransition, InvalidValue, PermissionDenied
 from esign_core.model.base import Aggregate, Event, require_text
+
+MAX_FAILED_CODES = 5
+CODE_BLOCK = timedelta(minutes=15)
 
 
 class DeviceKind(enum.Enum):
@@ -77,6 +80,8 @@ class SealDevice(Aggregate):
     pending_unlock: PendingUnlock | None = None
     active_unlock: PendingUnlock | None = None  # what the device was last opened for (finds its stamps)
     lock_requested: bool = False
+    failed_codes: int = 0  # wrong codes typed in a row
+    blocked_until: datetime | None = None
     created_at: datetime
 
     def bind(self, seal_id: int | None) -> None:
@@ -130,6 +135,21 @@ class SealDevice(Aggregate):
     def unlocked(self, unlock: PendingUnlock) -> None:
         """The device was opened for ``unlock`` (after a code was verified)."""
         self.active_unlock = unlock
+
+    def check_code_allowed(self, at: datetime) -> None:
+        """Raise PermissionDenied while the controller is blocked after too many wrong codes."""
+        if self.blocked_until is not None and at < self.blocked_until:
+            raise PermissionDenied(f"too many wrong codes on {self.device_no}; try again later",
+                                   device_no=self.device_no)
+
+    def code_failed(self, at: datetime) -> None:
+        """A wrong code: after MAX_FAILED_CODES in a row the controller refuses codes for a while."""
+        self.failed_codes += 1
+        if self.failed_codes >= MAX_FAILED_CODES:
+            self.failed_codes, self.blocked_until = 0, at + CODE_BLOCK
+
+    def code_accepted(self) -> None:
+        self.failed_codes, self.blocked_until = 0, None
 
     def request_lock(self) -> None:
         self.pending_unlock = None

@@ -247,6 +247,7 @@ def verify_at_device(cmd: VerifyAtDevice, *, uow: UnitOfWork, clock: Clock, ids:
             raise NotFoundError(f"device {cmd.device_no} is not registered")
         device.check_usable()
         now = clock.now()
+        device.check_code_allowed(now)
         for app in uow.seal_applications.with_status(ApplyStatus.USING):
             auth = app.verify_at_device(code=cmd.code, device_no=device.device_no, seal_id=device.seal_id, at=now)
             if auth is None:
@@ -254,9 +255,12 @@ def verify_at_device(cmd: VerifyAtDevice, *, uow: UnitOfWork, clock: Clock, ids:
             if cmd.face:
                 app.add_photos(auth_id=auth.id, photos=(_store(blobs, ids, cmd.face, PhotoType.FACE, now, app.id),))
             device.seen(at=now)
+            device.code_accepted()
             device.unlocked(PendingUnlock(app.id, auth.id, auth.left_count))
             uow.commit()
             return Unlock(app.id, auth.id, auth.left_count)
+        device.code_failed(now)  # counted (and committed) before refusing: guessing codes is slowed down
+        uow.commit()
         raise NotFoundError("unknown or expired authorisation code", device_no=cmd.device_no)
 
 

@@ -52,6 +52,8 @@ def upgrade() -> None:
             sa.Column("pending_unlock", sa.JSON),
             sa.Column("active_unlock", sa.JSON),
             sa.Column("lock_requested", sa.Boolean, nullable=False),
+            sa.Column("failed_codes", sa.Integer, nullable=False),
+            sa.Column("blocked_until", _dt()),
             sa.Column("created_at", _dt(), nullable=False),
             sa.PrimaryKeyConstraint("id", name="pk_seal_devices"),
             sa.UniqueConstraint("device_no", name="uq_seal_devices_device_no"),
