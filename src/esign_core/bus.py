@@ -30,6 +30,9 @@ from esign_core.services import (
     orgs,
     outbox,
     personal_signing,
+    seal_apply,
+    seal_devices,
+    seal_queries,
     seals,
     settings,
     setup,
@@ -96,6 +99,9 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     outbox.ResendOutboxMessage: outbox.resend_outbox_message,
     notifications.SendSignLink: notifications.send_sign_link,
     notifications.SendExpiryReminders: notifications.send_expiry_reminders,
+    **seal_devices.HANDLERS,
+    **seal_apply.HANDLERS,
+    **seal_queries.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

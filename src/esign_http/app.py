@@ -39,6 +39,7 @@ from esign_http.pages import check_health_root, health, root, switch_language, t
 from esign_http.pki_routes import pki_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
+from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
@@ -81,8 +82,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                                name="static")
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
-                        ConsoleController, StorageSettingsController, portal_router, open_router, api_router,
-                        pki_router, static_router, *MESSAGING_CONTROLLERS],
+                        ConsoleController, StorageSettingsController, PhysicalSealController, portal_router,
+                        open_router, api_router, pki_router, static_router, *MESSAGING_CONTROLLERS],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

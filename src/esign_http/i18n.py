@@ -73,6 +73,11 @@ def load_translations(locale_dir: Path = LOCALE_DIR) -> dict[str, PoTranslations
             found[lang] = PoTranslations.from_po(po, lang)
         else:
             found.setdefault(lang, PoTranslations())
+        # Topic catalogues beside messages.po (e.g. physical-seals.po), so that features add
+        # their strings without all editing one file.
+        for extra in sorted((locale_dir / lang / "LC_MESSAGES").glob("*.po")):
+            if extra.name != "messages.po":
+                found[lang].messages.update(PoTranslations.from_po(extra, lang).messages)
     return found
 
 

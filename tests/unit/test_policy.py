@@ -82,6 +82,7 @@ def test_evidence_app_and_physical_seal_defaults() -> None:
     assert app.show_download_entry is True
     assert app.single_device_login is False
     assert PhysicalSealSettings().photos_must_cover_uses is False
+    assert PhysicalSealSettings().callback_url == ""
 
 
 def test_system_parameters_default_to_using_the_external_api() -> None:
@@ -128,7 +129,7 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "expiry_reminder_days": 7,
     },
     EvidenceSettings: {"notary_enabled": True},
-    PhysicalSealSettings: {"photos_must_cover_uses": True},
+    PhysicalSealSettings: {"photos_must_cover_uses": True, "callback_url": "https://oa.example.com/seal/callback"},
     AppSettings: {
         "show_download_entry": False,
         "single_device_login": True,

@@ -473,6 +473,57 @@ templates = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# Physical seals (物理用印服务): seal controllers / seal locks, and use applications whose seal
+# authorisations, approvals and append log are JSON (see esign_adapters.db.seal_devices).
+seal_devices = sa.Table(
+    "seal_devices",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("device_no", sa.String(32), nullable=False, unique=True),
+    _enum("kind"),
+    sa.Column("owner_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("seal_id", sa.BigInteger),
+    _enum("status"),
+    sa.Column("firmware", sa.String(50), nullable=False),
+    sa.Column("last_seen", UtcDateTime),
+    sa.Column("pending_unlock", sa.JSON),
+    sa.Column("active_unlock", sa.JSON),
+    sa.Column("lock_requested", sa.Boolean, nullable=False),
+    sa.Column("failed_codes", sa.Integer, nullable=False),
+    sa.Column("blocked_until", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+seal_applications = sa.Table(
+    "seal_applications",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("tenant_id", sa.BigInteger, nullable=False),
+    sa.Column("tenant_name", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
+    sa.Column("serial_no", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("applicant", sa.JSON, nullable=False),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("callback_url", sa.String(500), nullable=False),
+    _enum("status"),
+    sa.Column("emergency", sa.Boolean, nullable=False),
+    sa.Column("approvers", sa.JSON, nullable=False),
+    sa.Column("approvals", sa.JSON, nullable=False),
+    sa.Column("auths", sa.JSON, nullable=False),
+    sa.Column("append_logs", sa.JSON, nullable=False),
+    sa.Column("end_reason", sa.String(500), nullable=False),
+    sa.Column("owes_photos", sa.Boolean, nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("ended_at", UtcDateTime),
+    sa.Index("ix_seal_applications_status", "status"),
+    **MYSQL_OPTIONS,
+)
+
 settings = sa.Table(
     "settings",
     metadata,

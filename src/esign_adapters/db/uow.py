@@ -30,6 +30,12 @@ from esign_adapters.db.party_mappers import (
     RoleMapper,
     UserMapper,
 )
+from esign_adapters.db.seal_devices import (
+    SealApplicationMapper,
+    SealDeviceMapper,
+    SqlSealApplicationRepository,
+    SqlSealDeviceRepository,
+)
 from esign_adapters.db.templates import SqlTemplateRepository, TemplateMapper
 from esign_adapters.db.ukey_mapper import UKeyMapper
 from esign_core.errors import ConcurrencyError
@@ -76,6 +82,8 @@ class SqlUnitOfWork:
         self.apps = SqlIntegrationAppRepository(state, IntegrationAppMapper())
         self.templates = SqlTemplateRepository(state, TemplateMapper())
         self.settings = r.SqlSettingsRepository(state)
+        self.seal_devices = SqlSealDeviceRepository(state, SealDeviceMapper())
+        self.seal_applications = SqlSealApplicationRepository(state, SealApplicationMapper())
         self.evidence = SqlEvidenceLog(state)
         self.outbox = SqlOutboxRepository(state)
 

@@ -130,6 +130,7 @@ class PhysicalSealSettings(Section):
 
     SECTION: ClassVar[str] = "physical_seal"
     photos_must_cover_uses: bool = attrs.field(default=False, validator=_bool)
+    callback_url: str = attrs.field(default="", validator=_url_or_empty)  # 回调配置 (三.4, API §4.2)
 
 
 @attrs.frozen

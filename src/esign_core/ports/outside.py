@@ -1,5 +1,6 @@
 """Ports to outside systems. Their adapters arrive with later work; each adapter translates
-vendor errors into :class:`~esign_core.errors.PortError` subclasses."""
+vendor errors into :class:`~esign_core.errors.PortError` subclasses. The seal device port lives in
+:mod:`esign_core.ports.seal_devices`."""
 
 from __future__ import annotations
 
@@ -20,10 +21,6 @@ class PushSender(Protocol):
 
 class OrgDirectory(Protocol):
     def fetch(self) -> Any: ...
-
-
-class SealDevice(Protocol):
-    def unlock(self, count: int) -> None: ...
 
 
 class DocumentConverter(Protocol):

@@ -9,6 +9,7 @@ from esign_core.model.base import Event
 from esign_core.ports import repositories as r
 from esign_core.ports.evidence import EvidenceLog
 from esign_core.ports.outbox import OutboxRepository
+from esign_core.ports.seal_devices import SealApplicationRepository, SealDeviceRepository
 
 
 class UnitOfWork(Protocol):
@@ -33,6 +34,8 @@ class UnitOfWork(Protocol):
     apps: r.IntegrationAppRepository
     templates: r.TemplateRepository
     settings: r.SettingsRepository
+    seal_devices: SealDeviceRepository
+    seal_applications: SealApplicationRepository
     evidence: EvidenceLog  # appended records commit (chained) with the change that caused them
     outbox: OutboxRepository  # outgoing messages commit with the change that caused them
 

@@ -53,7 +53,7 @@ from esign_core.testing.fake_templates import FakeTemplateRenderer
 A = TypeVar("A", bound=Aggregate)
 _DELETED = CategoryState.DELETED
 #: Unique keys besides the id that the fake enforces on commit, as the database does: table → field.
-UNIQUE_KEYS = {"contracts": "biz_id"}
+UNIQUE_KEYS = {"contracts": "biz_id", "seal_devices": "device_no"}
 
 
 class InMemoryDatabase:
@@ -353,6 +353,13 @@ class InMemoryUnitOfWork:
         self.apps = InMemoryIntegrationAppRepository(self, "integration_apps")
         self.templates = InMemoryTemplateRepository(self, "templates")
         self.settings = InMemorySettingsRepository(self)
+        from esign_core.testing.fake_seal_devices import (  # noqa: PLC0415 (it subclasses _Repo)
+            InMemorySealApplicationRepository,
+            InMemorySealDeviceRepository,
+        )
+
+        self.seal_devices = InMemorySealDeviceRepository(self, "seal_devices")
+        self.seal_applications = InMemorySealApplicationRepository(self, "seal_applications")
         self.evidence = InMemoryEvidenceLog(self.db.evidence)
         self.outbox = InMemoryOutbox(self.db.outbox)
 

@@ -1,0 +1,1 @@
+"""Smart seal devices: the wire protocol, the pyserial adapter and a simulator."""
