@@ -220,6 +220,10 @@ class EsignPlatform:
                                 field="company")
         return org  # type: ignore[no-any-return]
 
+    def platform_enterprise(self) -> str:
+        """The name of the platform enterprise (the default sponsor and seal owner)."""
+        return self._enterprise(None).name
+
     def members(self, company: str | None = None) -> Sequence[Member]:
         """The members (employees) of ``company`` (default: the platform enterprise)."""
         org = self._enterprise(company)
