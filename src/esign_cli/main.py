@@ -67,6 +67,7 @@ def version() -> None:
 
 def _register() -> None:
     from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import plugins as plugin_cli
     from esign_cli import templates as template_cli
 
     del seals  # imported for its side effect: its commands attach themselves to the `seal` group
@@ -85,6 +86,7 @@ def _register() -> None:
     cli.add_command(storage.storage)
     cli.add_command(apps.app_group)
     cli.add_command(template_cli.template_group)
+    cli.add_command(plugin_cli.plugins_group)
 
 
 _register()
