@@ -48,3 +48,10 @@ def test_every_public_callable_is_documented() -> None:
                     and n not in {"send_contract", "authorize_seal", "revoke_certificate", "certificates",
                                   "is_initialized", "download_document"}]
     assert not undocumented, undocumented
+
+
+def test_the_examples_type_check_strictly_against_the_public_surface() -> None:
+    examples = [str(p) for p in sorted((ROOT / "examples").glob("*.py"))]
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *examples], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
