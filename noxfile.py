@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s docs`."""
 
 import nox
 
@@ -17,8 +17,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and import-linter."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks", "examples")
     session.run("lint-imports")
+    session.run("mypy")
 
 
 @nox.session(python="3.11")
@@ -26,3 +27,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks; each prints its figure as a ratio to a baseline measured in the same run."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site into site/ (mkdocs-material; no network access at build time; a broken
+    internal link fails the build)."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})

@@ -68,6 +68,7 @@ def version() -> None:
 def _register() -> None:
     from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
     from esign_cli import devices as device_cli
+    from esign_cli import plugins as plugin_cli
     from esign_cli import tasks as task_cli
     from esign_cli import templates as template_cli
     from esign_cli import worker as worker_cli
@@ -92,6 +93,7 @@ def _register() -> None:
     cli.add_command(worker_cli.outbox_group)
     cli.add_command(task_cli.tasks_group)
     cli.add_command(device_cli.device_group)
+    cli.add_command(plugin_cli.plugins_group)
 
 
 _register()
