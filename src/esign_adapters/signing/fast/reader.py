@@ -20,6 +20,7 @@ from ..positions import PageBox
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*\Z")
 _OBJ_HEADER = re.compile(rb"\s*\d+\s+\d+\s+obj\b")
 _MAX_DEPTH = 64
+_SIZE_WARNING = re.compile(r"reported number of objects \((\d+)\) is not one plus the highest object number \((\d+)\)")
 
 
 class Unsupported(Exception):  # noqa: N818 - a decision, not a failure
@@ -125,7 +126,14 @@ class Document:
                 raise Unsupported("signature field with /Lock or /SV")
 
     def warnings(self) -> list[str]:
-        return list(self.pdf.get_warnings())
+        """qpdf's warnings so far (it repairs what it can and says so), without the harmless one
+        about a trailer ``/Size`` larger than needed (new objects are numbered from ``/Size``)."""
+        out = []
+        for text in self.pdf.get_warnings():
+            m = _SIZE_WARNING.search(str(text))
+            if m is None or int(m.group(1)) < int(m.group(2)) + 1:
+                out.append(str(text))
+        return out
 
     def page(self, index: int) -> tuple[pikepdf.Dictionary, PageBox]:
         """Page ``index`` (0-based) and its visible box (crop box within the media box, inherited

@@ -202,8 +202,9 @@ class FastPdfSigner:
         update = build_update(doc, pages, tail, size, visuals, field_name=name, signed_at=self._clock(),
                               reason=request.reason, location=request.location, signer_name=request.signer_name,
                               contents_hex=self._contents_hex(template, request.level))
-        if doc.warnings():
-            raise Unsupported(f"qpdf warnings: {doc.warnings()[0]}")
+        warnings = doc.warnings()
+        if warnings:
+            raise Unsupported(f"qpdf warning: {warnings[0]}")
         return update
 
     def _cms(self, key: Any, template: cms.SignerTemplate, digest: bytes, level: SignatureLevel) -> bytes:
