@@ -66,6 +66,10 @@ from pyhanko_certvalidator import ValidationContext
 from esign_core.errors import InvalidValue, SigningError
 from esign_core.values import Indication, SignatureReport, ValidationReport
 
+from . import pyhanko_speedups
+
+pyhanko_speedups.install()
+
 _log = logging.getLogger(__name__)
 _GOOD_COVERAGE = (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)
 # Problems that a proof of existence (a valid, trusted signature timestamp) can cure: the certificate or

@@ -72,6 +72,7 @@ SHA256_ALG = seq(oid("2.16.840.1.101.3.4.2.1"))
 ECDSA_SHA256_ALG = seq(oid("1.2.840.10045.4.3.2"))
 _CONTENT_TYPE_ATTR = seq(OID_CONTENT_TYPE, set_of(OID_DATA))
 _VERSION_1 = integer(1)
+_MAX_ECDSA_P256 = 72  # DER SEQUENCE of two INTEGERs of at most 33 bytes
 
 
 @attrs.frozen
@@ -81,7 +82,7 @@ class SignerTemplate:
     sid: bytes  # IssuerAndSerialNumber
     signing_cert_attr: bytes  # the ESS signing-certificate-v2 attribute
     certificates: bytes  # [0] IMPLICIT SET OF Certificate
-    size: int  # DER bytes of the CMS without signature value and timestamp, approximately
+    size: int = 0  # DER bytes of the complete CMS without timestamp, at most (ECDSA P-256 values <= 72 bytes)
 
     def signed_attributes(self, document_digest: bytes) -> bytes:
         """The signed attributes as the DER SET that gets signed."""
@@ -113,8 +114,9 @@ def signer_template(chain_der: tuple[bytes, ...]) -> SignerTemplate:
     signing_cert_attr = seq(OID_SIGNING_CERT_V2, set_of(seq(seq(ess_cert_id))))
     certificates = tlv(0xA0, b"".join(chain_der))
     sid = seq(issuer, serial)
-    size = len(certificates) + len(sid) + len(signing_cert_attr) + 400
-    return SignerTemplate(sid, signing_cert_attr, certificates, size)
+    template = SignerTemplate(sid, signing_cert_attr, certificates)
+    size = len(template.content_info(template.signed_attributes(bytes(32)), bytes(_MAX_ECDSA_P256)))
+    return attrs.evolve(template, size=size)
 
 
 def is_p256_key(key: object) -> bool:

@@ -187,10 +187,10 @@ class FastPdfSigner:
         return key, template
 
     def _contents_hex(self, template: cms.SignerTemplate, level: SignatureLevel) -> int:
-        size = template.size + 128 + _MARGIN
-        if level is SignatureLevel.B_T:
-            size += max(self._token_size, _TOKEN_GUESS) + 32
-        return 2 * (-(-size // 256) * 256)
+        size = template.size + 16
+        if level is SignatureLevel.B_T:  # + the unsigned attribute around the token
+            size += max(self._token_size, _TOKEN_GUESS) + _MARGIN
+        return 2 * size
 
     def _prepare(self, qpdf: pikepdf.Pdf, tail: Any, size: int, request: SignRequest,
                  template: cms.SignerTemplate, source: bytes | Path) -> Update:
