@@ -243,3 +243,14 @@ def _certified(pki: TestPki, doc: bytes) -> bytes:
     signers.PdfSigner(meta, KeyHoldingSigner(cred.key_handle, cred.chain_der)).sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(doc)), output=out)
     return out.getvalue()
+
+
+def test_in_place_fallback_replaces_the_file_with_a_valid_one(fast: FastPdfSigner, pki: TestPki,
+                                                              company_seal: bytes, tmp_path: Path,
+                                                              validator: PyHankoSignatureValidator) -> None:
+    path = tmp_path / "annots.pdf"
+    path.write_bytes(fastcorpus.indirect_annots())
+    fast.sign_file(path, _request(pki, _seal(company_seal)))
+    assert fast.stats.snapshot() == {"fast": 0, "fallback": {"page /Annots is not a direct array": 1}}
+    assert [s.indication for s in validator.validate(path.read_bytes()).signatures] == [Indication.TOTAL_PASSED]
+    assert [p.name for p in tmp_path.iterdir()] == ["annots.pdf"]

@@ -40,7 +40,7 @@ class Tail:
     ends_with_newline: bool
 
 
-def read_tail(head_at_startxref: bytes, last_bytes: bytes) -> int:
+def read_tail(last_bytes: bytes) -> int:
     """The ``startxref`` offset from the last bytes of the file."""
     m = _STARTXREF.search(last_bytes)
     if m is None:

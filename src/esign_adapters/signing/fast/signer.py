@@ -94,7 +94,7 @@ class FastPdfSigner:
         try:
             key, template = self._check_request(request)
             with pikepdf.Pdf.open(io.BytesIO(pdf)) as qpdf:
-                startxref = read_tail(b"", pdf[-_TAIL:])
+                startxref = read_tail(pdf[-_TAIL:])
                 tail = classify_tail(startxref, pdf[startxref:startxref + 64] if startxref < len(pdf) else b"",
                                      pdf[-_TAIL:])
                 if tail.xref_stream is False and b"/XRefStm" in pdf[startxref:]:
@@ -125,7 +125,7 @@ class FastPdfSigner:
             with path.open("rb") as f:
                 f.seek(max(0, size - _TAIL))
                 last = f.read()
-                startxref = read_tail(b"", last)
+                startxref = read_tail(last)
                 if startxref >= size:
                     raise Unsupported("startxref beyond the end of the file")
                 f.seek(startxref)
@@ -134,10 +134,10 @@ class FastPdfSigner:
             with pikepdf.Pdf.open(path) as qpdf:
                 update = self._prepare(qpdf, tail, size, request, template, path)
         except Unsupported as exc:
-            path.write_bytes(self._fall_back(path.read_bytes(), request, exc.reason))
+            _replace(path, self._fall_back(path.read_bytes(), request, exc.reason))
             return
         except pikepdf.PdfError as exc:
-            path.write_bytes(self._fall_back(path.read_bytes(), request, f"qpdf: {exc}"))
+            _replace(path, self._fall_back(path.read_bytes(), request, f"qpdf: {exc}"))
             return
         fill_byterange(update, size)
         data = update.data
@@ -157,11 +157,15 @@ class FastPdfSigner:
             fits = self._embed(update, self._cms(key, template, digest.digest(), request.level))
             if fits:
                 f.seek(size)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+                try:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                except BaseException:
+                    f.truncate(size)  # the original, as it was
+                    raise
         if not fits:
-            path.write_bytes(self._fall_back(path.read_bytes(), request, "timestamp token larger than reserved"))
+            _replace(path, self._fall_back(path.read_bytes(), request, "timestamp token larger than reserved"))
             return
         self.stats.count_fast()
 
@@ -231,6 +235,19 @@ class FastPdfSigner:
         self.stats.count_fallback(reason)
         _log.info("fast signing not applicable (%s): using the pyHanko path", reason)
         return self._fallback.sign(pdf, request)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace the file's content atomically (the fallback signs in memory)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _visuals(source: bytes | Path, pages: LazyPages, stamps: Sequence[Stamp]) -> list[Visual]:
