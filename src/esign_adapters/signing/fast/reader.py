@@ -163,6 +163,30 @@ class Document:
         raise Unsupported("page tree too deep")
 
 
+    def walk(self) -> Iterator[tuple[pikepdf.Dictionary, PageBox]]:
+        """Every page in order (depth-first), inherited boxes resolved; guards against cycles."""
+        seen: set[tuple[int, int]] = set()
+        stack: list[tuple[pikepdf.Dictionary, dict[str, Any], int]] = [(self._pages_root, {}, 0)]
+        while stack:
+            node, inherited, depth = stack.pop()
+            ref = objgen(node)
+            if ref in seen or depth > _MAX_DEPTH:
+                raise Unsupported("page tree with a cycle or too deep")
+            seen.add(ref)
+            here = dict(inherited)
+            for key in ("/MediaBox", "/CropBox"):
+                if key in node:
+                    here[key] = node[key]
+            kids = node.get("/Kids")
+            if kids is None:
+                yield node, PageBox(ref, _visible_box(here))  # type: ignore[arg-type]
+                continue
+            for kid in reversed(list(kids)):
+                if not isinstance(kid, pikepdf.Dictionary) or not kid.is_indirect:
+                    raise Unsupported("malformed page tree")
+                stack.append((kid, here, depth + 1))
+
+
 def _box(value: Any) -> tuple[float, float, float, float] | None:
     try:
         x1, y1, x2, y2 = (float(v) for v in value)
@@ -203,4 +227,9 @@ class LazyPages:
         return self.entry(index)[1]
 
     def __iter__(self) -> Iterator[PageBox]:
-        return (self[i] for i in range(len(self)))
+        if len(self._cache) < len(self):
+            entries = list(self._doc.walk())
+            if len(entries) != len(self):
+                raise Unsupported("page tree /Count inconsistent")
+            self._cache = dict(enumerate(entries))
+        return (self._cache[i][1] for i in range(len(self)))

@@ -101,9 +101,13 @@ class FastPdfSigner:
                     raise Unsupported("hybrid-reference file")
                 update = self._prepare(qpdf, tail, len(pdf), request, template, pdf)
         except Unsupported as exc:
-            return self._fall_back(pdf, request, exc.reason)
+            reason = exc.reason
         except pikepdf.PdfError as exc:
-            return self._fall_back(pdf, request, f"qpdf: {exc}")
+            reason = f"qpdf: {exc}"
+        else:
+            reason = None
+        if reason is not None:  # outside the except clause: the fallback's errors are not "during handling"
+            return self._fall_back(pdf, request, reason)
         data = update.data
         fill_byterange(update, len(pdf))
         digest = hashlib.sha256(pdf)
@@ -134,10 +138,13 @@ class FastPdfSigner:
             with pikepdf.Pdf.open(path) as qpdf:
                 update = self._prepare(qpdf, tail, size, request, template, path)
         except Unsupported as exc:
-            _replace(path, self._fall_back(path.read_bytes(), request, exc.reason))
-            return
+            reason = exc.reason
         except pikepdf.PdfError as exc:
-            _replace(path, self._fall_back(path.read_bytes(), request, f"qpdf: {exc}"))
+            reason = f"qpdf: {exc}"
+        else:
+            reason = None
+        if reason is not None:
+            _replace(path, self._fall_back(path.read_bytes(), request, reason))
             return
         fill_byterange(update, size)
         data = update.data
