@@ -254,3 +254,12 @@ def test_in_place_fallback_replaces_the_file_with_a_valid_one(fast: FastPdfSigne
     assert fast.stats.snapshot() == {"fast": 0, "fallback": {"page /Annots is not a direct array": 1}}
     assert [s.indication for s in validator.validate(path.read_bytes()).signatures] == [Indication.TOTAL_PASSED]
     assert [p.name for p in tmp_path.iterdir()] == ["annots.pdf"]
+
+
+def test_cross_page_seal_over_a_thousand_pages(fast: FastPdfSigner, pki: TestPki, company_seal: bytes,
+                                               check: Check) -> None:
+    out = fast.sign(fastcorpus.many_pages(1000), _request(pki, Stamp(StamperType.ACROSS_PAGE, company_seal)))
+    assert fast.stats.fast == 1
+    check(out, 1)
+    with pikepdf.open(io.BytesIO(out)) as pdf:
+        assert all(len(page.Annots) == 1 for page in pdf.pages)
