@@ -5,7 +5,8 @@ Per document (1 page, 100 pages, ~21 MB of images) and per signer: ms per signat
 signatures/s. Ours include a fresh EC P-256 event certificate from our CA and a visible seal (B-B);
 raw pyHanko signs with a ready key and the same seal (its defaults, and a fixed ``bytes_reserved``);
 PDFBox 2 + BouncyCastle signs with the same kind of ready EC P-256 key (PKCS#12 of a long-term
-credential of the same CA), invisibly, writing to memory — its figure is the external reference.
+credential of the same CA), invisibly, writing to memory — its figure is the external reference
+("fast inv" is our fast path with the same ready key, invisibly).
 Also: peak RSS growth while signing the 21 MB file (bytes in/out, and in place on a file), and the
 time of our validator on a fresh 1-page signature.
 
@@ -222,7 +223,8 @@ def run() -> None:
             legacy.build(b"benchpw")))  # 3DES/SHA-1 PKCS#12: what every JDK keystore reads
         box = pdfbox(p12, "benchpw", list(files.values()), 40, work)
 
-        print(f"{'document':10} {'fast':>8} {'ours/pyH':>9} {'raw pyH':>8} {'raw fix':>8} {'PDFBox':>8}"
+        like_pdfbox = SignRequest(credential=ready, level=SignatureLevel.B_B)  # ready key, invisible
+        print(f"{'document':10} {'fast':>8} {'ours/pyH':>9} {'raw pyH':>8} {'raw fix':>8} {'PDFBox':>8} {'fast inv':>8}"
               f"  {'fast sig/s':>10}  ratios fast/PDFBox, fast/raw, fast/ours   target")
         results = {}
         for name, data in docs.items():
@@ -231,17 +233,20 @@ def run() -> None:
             t_ours = median_ms(lambda data=data: ours.sign(data, request()), n)
             t_raw = median_ms(lambda data=data: sign_raw(data), max(5, n // 2))
             t_fixed = median_ms(lambda data=data: sign_raw(data, 6144), max(5, n // 2))
+            t_inv = median_ms(lambda data=data: fast.sign(data, like_pdfbox), n)
             t_box = box.get(files[name]) if isinstance(box, dict) else None
             results[name] = t_fast
             box_txt = f"{t_box:8.2f}" if t_box else f"{'-':>8}"
             ratio_box = f"{t_fast / t_box:5.2f}x" if t_box else "   - "
             verdict = "met" if t_fast <= TARGETS[name] else "NOT met"
-            print(f"{name:10} {t_fast:8.2f} {t_ours:9.2f} {t_raw:8.2f} {t_fixed:8.2f} {box_txt}  {1000 / t_fast:10.0f}"
+            print(f"{name:10} {t_fast:8.2f} {t_ours:9.2f} {t_raw:8.2f} {t_fixed:8.2f} {box_txt} {t_inv:8.2f}"
+                  f"  {1000 / t_fast:10.0f}"
                   f"  {ratio_box}, {t_fast / t_raw:5.3f}x, {t_fast / t_ours:5.3f}x   <= {TARGETS[name]} ms: {verdict}")
         if isinstance(box, str):
             print(f"PDFBox {box}")
         else:
-            print("PDFBox: 2.0.27 + BouncyCastle 1.72, ready EC P-256 key, invisible signature, output to memory; "
+            print("PDFBox: 2.0.27 + BouncyCastle 1.72, ready EC P-256 key, invisible signature, output to memory "
+                  "('fast inv' is our fast path doing the same); "
                   f"outputs accepted by pdfsig: {all(pdfsig_ok(Path(str(f) + '.pdfbox.pdf')) for f in files.values())}")
 
         # in place on a file, and memory
