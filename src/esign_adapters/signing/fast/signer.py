@@ -199,8 +199,8 @@ class FastPdfSigner:
 
     def _contents_hex(self, template: cms.SignerTemplate, level: SignatureLevel) -> int:
         size = template.size + 16
-        if level is SignatureLevel.B_T:  # + the unsigned attribute around the token
-            size += max(self._token_size, _TOKEN_GUESS) + _MARGIN
+        if level is SignatureLevel.B_T:  # the largest token seen from this TSA (a guess before the first)
+            size += (self._token_size or _TOKEN_GUESS) + _MARGIN
         return 2 * size
 
     def _prepare(self, qpdf: pikepdf.Pdf, tail: Any, size: int, request: SignRequest,
