@@ -263,3 +263,37 @@ def test_cross_page_seal_over_a_thousand_pages(fast: FastPdfSigner, pki: TestPki
     check(out, 1)
     with pikepdf.open(io.BytesIO(out)) as pdf:
         assert all(len(page.Annots) == 1 for page in pdf.pages)
+
+
+class _GrowingTsa:
+    """Tokens with the issuing CA embedded first, then with the root as well (bigger)."""
+
+    def __init__(self, pki: TestPki) -> None:
+        from pyhanko.sign.timestamps import DummyTimeStamper
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        self.calls = 0
+        self._small = DummyTimeStamper(tsa_cert=pki.tsa.asn1, tsa_key=pki.tsa.asn1_key,
+                                       certs_to_embed=SimpleCertificateStore.from_certs([pki.issuing.asn1]))
+        self._big = DummyTimeStamper(tsa_cert=pki.tsa.asn1, tsa_key=pki.tsa.asn1_key,
+                                     certs_to_embed=SimpleCertificateStore.from_certs(
+                                         [pki.issuing.asn1, pki.root.asn1]))
+
+    def timestamp(self, message_imprint: bytes, *, hash_algorithm: str = "sha256") -> bytes:
+        self.calls += 1
+        tsa = self._small if self.calls == 1 else self._big
+        return asyncio.run(tsa.async_timestamp(message_imprint, hash_algorithm)).dump()
+
+
+def test_a_timestamp_token_larger_than_reserved_falls_back(pki: TestPki, company_seal: bytes,
+                                                           validator: PyHankoSignatureValidator) -> None:
+    tsa = _GrowingTsa(pki)
+    fast = FastPdfSigner(fallback=PyHankoPdfSigner(timestamper=tsa), timestamper=tsa)
+    doc = fast.sign(pdfs.latin_pdf(1), _request(pki, _seal(company_seal), level=SignatureLevel.B_T))
+    doc = fast.sign(doc, _request(pki, _seal(company_seal), level=SignatureLevel.B_T))
+    assert fast.stats.snapshot() == {"fast": 1, "fallback": {"timestamp token larger than the space reserved": 1}}
+    reports = validator.validate(doc).signatures
+    assert [r.indication for r in reports] == [Indication.TOTAL_PASSED] * 2
+    assert all(r.timestamp_time is not None for r in reports)
+    doc = fast.sign(doc, _request(pki, _seal(company_seal), level=SignatureLevel.B_T))  # now reserved for
+    assert fast.stats.fast == 2
