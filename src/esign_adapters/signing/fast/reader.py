@@ -8,6 +8,9 @@ then falls back to the pyHanko path. The page tree is walked down to the wanted 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +23,32 @@ from ..positions import PageBox
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*\Z")
 _OBJ_HEADER = re.compile(rb"\s*\d+\s+\d+\s+obj\b")
 _MAX_DEPTH = 64
+_MEMFD_LIMIT = 8 << 20
 _SIZE_WARNING = re.compile(r"reported number of objects \((\d+)\) is not one plus the highest object number \((\d+)\)")
+
+
+@contextlib.contextmanager
+def open_bytes(pdf: bytes) -> Iterator[pikepdf.Pdf]:
+    """qpdf on in-memory bytes. qpdf reads a Python stream through one Python call per read, which
+    for a document of many objects costs more than the rest of the signature; up to 8 MiB the bytes
+    go into an anonymous in-memory file (Linux ``memfd``) that qpdf reads natively instead."""
+    fd = -1
+    if len(pdf) <= _MEMFD_LIMIT and hasattr(os, "memfd_create"):
+        with contextlib.suppress(OSError):
+            fd = os.memfd_create("esign-sign", os.MFD_CLOEXEC)
+    if fd < 0:
+        with pikepdf.Pdf.open(io.BytesIO(pdf)) as qpdf:
+            yield qpdf
+        return
+    try:
+        view = memoryview(pdf)
+        written = 0
+        while written < len(pdf):
+            written += os.write(fd, view[written:])
+        with pikepdf.Pdf.open(f"/proc/self/fd/{fd}") as qpdf:
+            yield qpdf
+    finally:
+        os.close(fd)
 
 
 class Unsupported(Exception):  # noqa: N818 - a decision, not a failure

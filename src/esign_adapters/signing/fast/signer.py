@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import io
 import logging
 import os
 import threading
@@ -36,7 +35,7 @@ from esign_core.values import KeywordPosition, PagePosition
 
 from ..positions import MM, Mark, across_page_marks, keyword_marks, page_marks
 from . import cms
-from .reader import Document, LazyPages, Unsupported, classify_tail, read_tail
+from .reader import Document, LazyPages, Unsupported, classify_tail, open_bytes, read_tail
 from .update import Update, Visual, build_update, fill_byterange
 
 _log = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ class FastPdfSigner:
     def sign(self, pdf: bytes, request: SignRequest) -> bytes:
         try:
             key, template = self._check_request(request)
-            with pikepdf.Pdf.open(io.BytesIO(pdf)) as qpdf:
+            with open_bytes(pdf) as qpdf:
                 startxref = read_tail(pdf[-_TAIL:])
                 tail = classify_tail(startxref, pdf[startxref:startxref + 64] if startxref < len(pdf) else b"",
                                      pdf[-_TAIL:])
