@@ -94,3 +94,10 @@ def broken_xref_entry() -> bytes:
     for i in (4, 6):  # "0 8", object 0, 1, 2, 3 ...
         lines[i] = b"0000000011" + lines[i][10:]
     return head + sep + b"\n".join(lines)
+
+
+def linearized(pages: int = 5) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(pdfs.latin_pdf(pages)))
+    out = io.BytesIO()
+    pdf.save(out, linearize=True)
+    return out.getvalue()

@@ -85,6 +85,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     "xref and object streams": lambda: pdfs.object_stream_pdf(3),
     "form and link annotations": pdfs.form_pdf,
     "incremental history": fastcorpus.incremental_history,
+    "linearized": fastcorpus.linearized,
 }
 
 
