@@ -146,7 +146,9 @@ class Platform:
     def signer(self) -> Any:
         from esign_adapters.signing.engine import CaBoundSigner
 
-        return CaBoundSigner(self.ca, self.timestamper, self.clock.now)
+        engine = self.settings.file_values.get("signing_engine", {})
+        fast = engine.get("fast_path", True) if isinstance(engine, dict) else True
+        return CaBoundSigner(self.ca, self.timestamper, self.clock.now, fast=bool(fast))
 
     @cached_property
     def validator(self) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from esign_core.ports.signing import SignRequest
 from esign_core.values import ValidationReport
 
+from .fast import FastPdfSigner, FastSigningStats
 from .signer import PyHankoPdfSigner
 from .validator import PyHankoSignatureValidator
 
@@ -20,24 +21,34 @@ _CRL_REFRESH_SECONDS = 300
 
 class CaBoundSigner:
     """PdfSigner whose B-LT/B-LTA revocation data comes from our CA (no network fetch) and whose
-    timestamps come from ``timestamper()`` (the platform's configured TSA)."""
+    timestamps come from ``timestamper()`` (the platform's configured TSA).
 
-    def __init__(self, ca: Any, timestamper: Callable[[], Any], clock: Callable[[], datetime]) -> None:
+    With ``fast=True`` (the default) B-B/B-T signatures with EC P-256 keys and image stamps go
+    through :class:`~esign_adapters.signing.fast.FastPdfSigner`; everything else, and every document
+    it does not handle, through pyHanko. ``stats`` counts both (see docs/signing.md)."""
+
+    def __init__(self, ca: Any, timestamper: Callable[[], Any], clock: Callable[[], datetime], *,
+                 fast: bool = True) -> None:
         from esign_adapters.pki.pyhanko_bridge import validation_context
 
         self._ca = ca
         self._timestamper = timestamper
         self._context = lambda: validation_context(ca, at=clock())
-        self._signers: dict[int, PyHankoPdfSigner] = {}
+        self._clock = clock
+        self._fast = fast
+        self.stats = FastSigningStats()
+        self._signers: dict[int, Any] = {}
         self._lock = threading.Lock()
 
-    def _signer(self) -> PyHankoPdfSigner:
+    def _signer(self) -> Any:
         stamper = self._timestamper()
-        with self._lock:  # one PyHankoPdfSigner per TSA (it caches the TSA's token size)
+        with self._lock:  # one signer per TSA (it caches the TSA's token size)
             signer = self._signers.get(id(stamper))
             if signer is None:
-                self._signers = {id(stamper): PyHankoPdfSigner(timestamper=stamper, validation_context=self._context)}
-                signer = self._signers[id(stamper)]
+                signer = PyHankoPdfSigner(timestamper=stamper, validation_context=self._context)
+                if self._fast:
+                    signer = FastPdfSigner(fallback=signer, timestamper=stamper, clock=self._clock, stats=self.stats)
+                self._signers = {id(stamper): signer}
         return signer
 
     def sign(self, pdf: bytes, request: SignRequest) -> bytes:

@@ -6,8 +6,8 @@ the certificate chain and the TSA's token size (no dry-run signature), a pyHanko
 credential that keeps the loaded key, ``in_place`` signing on a ``BytesIO``, stamp images decoded and
 compressed once per process.
 
-pyHanko's signing API is asyncio based; :meth:`PyHankoPdfSigner.sign` runs it with ``asyncio.run`` and
-therefore must be called from a thread without a running event loop. Async callers use a worker
+pyHanko's signing API is asyncio based; :meth:`PyHankoPdfSigner.sign` runs it on a private event loop
+(:func:`.aio.run`) and therefore must be called from a thread without a running event loop. Async callers use a worker
 thread (``await asyncio.to_thread(signer.sign, pdf, request)``; Litestar: a sync handler).
 """
 
@@ -42,7 +42,7 @@ from esign_core.model.contract import StamperType
 from esign_core.ports.signing import Credential, SignatureLevel, SignRequest, Stamp, TimeStamper
 from esign_core.values import KeywordPosition, PagePosition
 
-from . import appearance
+from . import aio, appearance
 from .positions import MM, Mark, PageBox, across_page_marks, keyword_marks, page_marks, read_pages
 
 
@@ -173,7 +173,7 @@ class PyHankoPdfSigner:
             raise SigningError(f"signature level {level.value} needs revocation data; no validation context")
         try:
             pyh_signer = self._signer_for(request.credential)
-            return asyncio.run(self._sign(pdf, request, pyh_signer))
+            return aio.run(self._sign(pdf, request, pyh_signer))
         except EsignError:
             raise
         except Exception as exc:  # vendor errors (pyHanko, asn1crypto, certvalidator, I/O) stop here

@@ -66,6 +66,10 @@ from pyhanko_certvalidator import ValidationContext
 from esign_core.errors import InvalidValue, SigningError
 from esign_core.values import Indication, SignatureReport, ValidationReport
 
+from . import aio, pyhanko_speedups
+
+pyhanko_speedups.install()
+
 _log = logging.getLogger(__name__)
 _GOOD_COVERAGE = (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)
 # Problems that a proof of existence (a valid, trusted signature timestamp) can cure: the certificate or
@@ -151,7 +155,7 @@ class PyHankoSignatureValidator:
             fields = list(enumerate_sig_fields(reader, filled_status=True))
         except Exception as exc:  # pyHanko read errors of every kind
             raise InvalidValue("file", f"not a readable PDF: {exc}") from exc
-        return asyncio.run(self._validate(reader, fields))
+        return aio.run(self._validate(reader, fields))
 
     async def _validate(self, reader: PdfFileReader, fields: list) -> ValidationReport:
         material = _read_dss(reader)
