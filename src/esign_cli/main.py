@@ -66,7 +66,22 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import (
+        apps,
+        db,
+        doctor,
+        evidence,
+        licence,
+        orgs,
+        people,
+        pki,
+        seals,
+        serve,
+        settings,
+        setup,
+        signing,
+        storage,
+    )
     from esign_cli import templates as template_cli
 
     del seals  # imported for its side effect: its commands attach themselves to the `seal` group
@@ -85,6 +100,10 @@ def _register() -> None:
     cli.add_command(storage.storage)
     cli.add_command(apps.app_group)
     cli.add_command(template_cli.template_group)
+    cli.add_command(orgs.orgs_group)
+    cli.add_command(people.members_group)
+    cli.add_command(people.contacts_group)
+    cli.add_command(people.users_group)
 
 
 _register()

@@ -22,10 +22,12 @@ from esign_core.services import (
     contract_queries,
     contract_signing,
     contracts,
+    directory,
     document_build,
     documents,
     integration,
     licensing,
+    org_admin,
     orgs,
     personal_signing,
     seals,
@@ -89,6 +91,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     templates.CreateDocumentFromTemplate: templates.create_document_from_template,
     templates.ChangeTemplateStatus: templates.change_template_status,
     templates.ListTemplates: templates.list_templates,
+    **directory.HANDLERS,
+    **org_admin.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}
