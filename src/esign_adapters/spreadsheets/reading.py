@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,13 @@ from esign_adapters.spreadsheets.safety import DEFAULT_LIMITS, Limits, check_siz
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 Row = tuple[int, tuple[Any, ...]]
+
+
+def _trimmed(cells: tuple[Any, ...]) -> list[Any]:
+    values = list(cells)
+    while values and values[-1] in (None, ""):
+        values.pop()
+    return values
 
 
 def file_format(path: Path) -> str:
@@ -65,8 +73,18 @@ class SheetRows:
             wb.close()
             raise refuse(f"the sheet has {cols} columns; at most {self.limits.max_columns}")
         self.total_rows = None if rows is None else max(rows - 1, 0)
-        self._rows = self._guard(ws.iter_rows(values_only=True, max_col=self.limits.max_columns),
-                                 DefusedXmlException)
+        width = min(cols or self.limits.max_columns, self.limits.max_columns)
+        first = next(self._guard(ws.iter_rows(max_row=1, max_col=width, values_only=True), DefusedXmlException), ())
+        header = _trimmed(first)
+        if len(first) >= self.limits.max_columns and len(header) == len(first):
+            wb.close()
+            raise refuse(f"the sheet has more than {self.limits.max_columns} columns")
+        self._rows = itertools.chain(
+            [tuple(header)],
+            # max_row given: openpyxl would otherwise stop silently where a lying <dimension> says
+            self._guard(ws.iter_rows(min_row=2, max_row=self.limits.max_rows + 2, max_col=max(len(header), 1),
+                                     values_only=True), DefusedXmlException),
+        )
 
     def _open_xls(self) -> None:
         import xlrd
@@ -91,7 +109,7 @@ class SheetRows:
 
     def __enter__(self) -> SheetRows:
         try:
-            self.header = next(self._rows, ())
+            self.header = tuple(_trimmed(next(self._rows, ())))
         except BaseException:
             self.close()
             raise
