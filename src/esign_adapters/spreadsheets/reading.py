@@ -59,25 +59,37 @@ class SheetRows:
 
         with self.path.open("rb") as f:
             check_xlsx_container(f, self.limits)
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        handle = self.path.open("rb")  # a file object: openpyxl would judge a path by its extension
         try:
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             ws = wb.worksheets[0]
-        except (DefusedXmlException, zipfile.BadZipFile, KeyError, IndexError, ValueError, OSError) as exc:
+        except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError,
+                OSError) as exc:
+            handle.close()
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
-        self._close = wb.close
+
+        def close() -> None:
+            try:
+                wb.close()
+            finally:
+                handle.close()
+
+        self._close = close
         rows, cols = ws.max_row, ws.max_column
         if rows is not None and rows > self.limits.max_rows + 1:
-            wb.close()
+            close()
             raise refuse(f"the sheet has {rows} rows; at most {self.limits.max_rows} are imported at once")
         if cols is not None and cols > self.limits.max_columns:
-            wb.close()
+            close()
             raise refuse(f"the sheet has {cols} columns; at most {self.limits.max_columns}")
         self.total_rows = None if rows is None else max(rows - 1, 0)
         width = min(cols or self.limits.max_columns, self.limits.max_columns)
         first = next(self._guard(ws.iter_rows(max_row=1, max_col=width, values_only=True), DefusedXmlException), ())
         header = _trimmed(first)
         if len(first) >= self.limits.max_columns and len(header) == len(first):
-            wb.close()
+            close()
             raise refuse(f"the sheet has more than {self.limits.max_columns} columns")
         self._rows = itertools.chain(
             [tuple(header)],
