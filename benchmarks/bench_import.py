@@ -84,8 +84,8 @@ def _initialise(data_dir: Path, env: dict[str, str]) -> None:
     (data_dir / "licence-vendor.pub").write_bytes(keys[1].read_bytes())
     code = product_code(data_dir)
     now = datetime.now(UTC)
-    licence = issue_licence(keys[0].read_bytes(), product_code=code, licensee="基准", expires_at=now + timedelta(days=30),
-                            issued_at=now - timedelta(days=1), quotas=Quotas())
+    licence = issue_licence(keys[0].read_bytes(), product_code=code, licensee="基准",
+                            expires_at=now + timedelta(days=30), issued_at=now - timedelta(days=1), quotas=Quotas())
     platform = Platform.from_settings(Settings.load(data_dir, env={**os.environ, **env}))
     platform.initialize(InitializePlatform(product_code=code, licence_code=licence, admin_username="admin",
                                            admin_password="Passw0rd2026", platform_name=PLATFORM,
