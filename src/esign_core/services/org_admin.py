@@ -9,7 +9,7 @@ from esign_core.errors import AlreadyExists, DomainError, InvalidValue
 from esign_core.model.callback_settings import CallbackSettings
 from esign_core.model.callback_target import check_callback_url
 from esign_core.model.certification import CertificationStatus
-from esign_core.model.org import MemberStatus
+from esign_core.model.org import MemberStatus, TenantType
 from esign_core.ports import UnitOfWork
 from esign_core.ports.resolver import HostResolver
 from esign_core.services.commands import Command
@@ -129,7 +129,7 @@ def apply_certification(cmd: ApplyCertification, *, uow: UnitOfWork) -> None:
     uscc = Uscc(cmd.uscc)
     with uow:
         org = uow.organizations.get(cmd.org_id)
-        for other in uow.organizations.of_type(org.tenant_type):
+        for other in (o for t in TenantType for o in uow.organizations.of_type(t)):
             if other.id != org.id and other.uscc == uscc:
                 raise AlreadyExists(f"the USCC {uscc} belongs to {other.name}", field="uscc")
         org.apply_certification(uscc, cmd.legal_person)
