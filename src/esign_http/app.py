@@ -35,6 +35,7 @@ from esign_http.console import ConsoleController
 from esign_http.directory_pages import DirectoryController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.import_pages import ImportController
+from esign_http.member_pages import MemberController
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
@@ -83,7 +84,7 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
                         ConsoleController, StorageSettingsController, DirectoryController, ImportController,
-                        portal_router, open_router, api_router,
+                        MemberController, portal_router, open_router, api_router,
                         pki_router, static_router],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},

@@ -182,3 +182,45 @@ def test_english_pages(logged_in):  # type: ignore[no-untyped-def]
     text = logged_in.get("/console/users/orgs").text
     assert "Organization structure" in text and "Batch import" in text
     assert "Template" in logged_in.get(f"/console/users/import/{ImportKind.MEMBERS.value}").text
+
+
+def test_members_page_adds_and_departs_under_the_policy(logged_in, platform):  # type: ignore[no-untyped-def]
+    with platform.uow() as uow:
+        org_id = uow.organizations.platform().id
+    url = f"/console/users/orgs/{org_id}/members"
+    page = logged_in.get(url)
+    assert page.status_code == 200
+    r = logged_in.post(f"{url}/add", data={"_csrf_token": csrf_of(page.text), "name": "周八",
+                                           "mobile": "13600000008", "number": "E8"}, follow_redirects=False)
+    assert r.status_code in (302, 303)
+    with platform.uow() as uow:
+        member = next(m for m in uow.members.of_org(org_id) if m.name == "周八")
+    page = logged_in.get(url)
+    assert "周八" in page.text and "136****0008" in page.text
+    logged_in.post(f"{url}/depart", data={"_csrf_token": csrf_of(page.text), "member_id": str(member.id)})
+    with platform.uow() as uow:
+        assert uow.members.get(member.id).status.value == "FROZEN"  # AUTO_FREEZE by default
+        assert uow.users.get(member.user_id).frozen
+
+
+def test_totp_binding_in_the_console_stores_the_secret_sealed(logged_in, platform):  # type: ignore[no-untyped-def]
+    import re
+
+    import pyotp
+
+    from esign_adapters.otp import verify_totp
+    from esign_core.services.directory import AddPersonalUser
+
+    user_id = platform.handle(AddPersonalUser(name="令牌用户", mobile="13600000011"))
+    page = logged_in.get(f"/console/users/people/{user_id}/totp")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)
+    wrong = logged_in.post(f"/console/users/people/{user_id}/totp", data={
+        "_csrf_token": csrf_of(page.text), "secret": secret, "code": "000000"}, follow_redirects=False)
+    assert wrong.status_code == 400
+    r = logged_in.post(f"/console/users/people/{user_id}/totp", data={
+        "_csrf_token": csrf_of(page.text), "secret": secret, "code": pyotp.TOTP(secret).now()}, follow_redirects=False)
+    assert r.status_code in (302, 303)
+    with platform.uow() as uow:
+        sealed = uow.users.get(user_id).totp_secret_ref
+    assert sealed and secret not in sealed
+    assert verify_totp(platform, sealed, pyotp.TOTP(secret).now())
