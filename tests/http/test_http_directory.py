@@ -121,8 +121,8 @@ def test_org_management_and_certification_page(logged_in, platform):  # type: ig
     post = lambda action, **data: logged_in.post(f"/console/users/orgs/{action}", data={  # noqa: E731
         "_csrf_token": csrf_of(logged_in.get("/console/users/orgs").text), "org_id": str(org.id), **data},
         follow_redirects=False)
-    assert post("certify", uscc="91350100M000100Y43", legal_person="甲").status_code in (302, 303)
-    bad = post("certify", uscc="91350100M000100Y43", legal_person="甲")
+    assert post("certify", uscc="9111010871234567X3", legal_person="甲").status_code in (302, 303)
+    bad = post("certify", uscc="9111010871234567X3", legal_person="甲")
     assert bad.status_code == 409 and 'id="form-error"' in bad.text
     cert = logged_in.get("/console/users/certification")
     assert "APPLIED" in cert.text
