@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from esign_adapters.licensing import Ed25519LicenceVerifier, product_code
+from esign_adapters.net import resolve_host
 from esign_adapters.security import AesGcmSecretBox, Argon2PasswordHasher
 from esign_adapters.settings import Settings, write_atomic
 from esign_adapters.system import SnowflakeIds, SystemClock
@@ -102,6 +103,7 @@ class Platform:
             renderer=_Lazy(lambda: self.seal_renderer),
             converter=_Lazy(lambda: self.converter),
             template_renderer=_Lazy(lambda: self.template_renderer),
+            resolver=resolve_host,
         )
         return bus.handle(command)
 
@@ -235,6 +237,12 @@ class Platform:
         if self.engine is None:
             raise ConfigurationError("no database engine: blob references need the SQL database")
         return SqlBlobReferences(self.engine)
+
+    def directory_sink(self) -> Any:
+        """The batch import's bulk sink on this platform's database."""
+        from esign_adapters.db.directory_sink import SqlDirectorySink
+
+        return SqlDirectorySink(self.engine)
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()

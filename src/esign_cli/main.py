@@ -66,7 +66,22 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import (
+        apps,
+        db,
+        doctor,
+        evidence,
+        licence,
+        orgs,
+        people,
+        pki,
+        seals,
+        serve,
+        settings,
+        setup,
+        signing,
+        storage,
+    )
     from esign_cli import devices as device_cli
     from esign_cli import plugins as plugin_cli
     from esign_cli import tasks as task_cli
@@ -94,6 +109,10 @@ def _register() -> None:
     cli.add_command(task_cli.tasks_group)
     cli.add_command(device_cli.device_group)
     cli.add_command(plugin_cli.plugins_group)
+    cli.add_command(orgs.orgs_group)
+    cli.add_command(people.members_group)
+    cli.add_command(people.contacts_group)
+    cli.add_command(people.users_group)
 
 
 _register()

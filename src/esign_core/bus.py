@@ -22,11 +22,13 @@ from esign_core.services import (
     contract_queries,
     contract_signing,
     contracts,
+    directory,
     document_build,
     documents,
     integration,
     licensing,
     notifications,
+    org_admin,
     orgs,
     outbox,
     personal_signing,
@@ -102,6 +104,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     **seal_devices.HANDLERS,
     **seal_apply.HANDLERS,
     **seal_queries.HANDLERS,
+    **directory.HANDLERS,
+    **org_admin.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

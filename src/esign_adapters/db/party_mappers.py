@@ -94,6 +94,7 @@ class OrganizationMapper(Mapper[Organization]):
             "deleted": item.deleted,
             "admin_member_id": item.admin_member_id,
             "created_at": item.created_at,
+            "certification_reason": item.certification_reason,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> Organization:
@@ -111,6 +112,7 @@ class OrganizationMapper(Mapper[Organization]):
             deleted=row["deleted"],
             admin_member_id=row["admin_member_id"],
             created_at=row["created_at"],
+            certification_reason=row["certification_reason"],
         )
 
 
@@ -161,6 +163,8 @@ class UserMapper(Mapper[PersonalUser]):
             "frozen": item.frozen,
             "internal": item.internal,
             "created_at": item.created_at,
+            "passwordless": item.passwordless,
+            "totp_secret_ref": item.totp_secret_ref,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> PersonalUser:
@@ -175,6 +179,8 @@ class UserMapper(Mapper[PersonalUser]):
             frozen=row["frozen"],
             internal=row["internal"],
             created_at=row["created_at"],
+            passwordless=row["passwordless"],
+            totp_secret_ref=row["totp_secret_ref"],
         )
 
 
@@ -192,6 +198,7 @@ class ContactMapper(Mapper[Contact]):
             "email": text_or_none(item.email),
             "number": item.number,
             "enterprise_name": item.enterprise_name,
+            "deleted": item.deleted,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> Contact:
@@ -204,6 +211,7 @@ class ContactMapper(Mapper[Contact]):
             email=Email(row["email"]) if row["email"] is not None else None,
             number=row["number"],
             enterprise_name=row["enterprise_name"],
+            deleted=row["deleted"],
         )
 
 

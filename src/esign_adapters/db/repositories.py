@@ -39,13 +39,15 @@ from esign_core.model.certificate import (
     normalize_serial,
     rank_certificate_counts,
 )
+from esign_core.model.certification import CertificationStatus
 from esign_core.model.contract import Contract, ContractStatus
 from esign_core.model.document import Document
 from esign_core.model.installation import INSTALLATION_ID, Installation
-from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantType
+from esign_core.model.org import Contact, ContactKind, Member, Organization, OrgUnitKind, TenantStatus, TenantType
 from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.model.user_query import UserQuery
 
 A = TypeVar("A", bound=Aggregate)
 S = TypeVar("S", bound=Section)
@@ -187,6 +189,13 @@ class SqlOrganizationRepository(SqlRepository[Organization]):
         )
 
 
+    def of_type(self, tenant_type: TenantType) -> Sequence[Organization]:
+        return self._where(
+            sa.and_(self._c.tenant_type == tenant_type.value, self._c.deleted.is_(False)),
+            lambda o: o.tenant_type is tenant_type and not o.deleted,
+        )
+
+
 class SqlMemberRepository(SqlRepository[Member]):
     _c = t.members.c
 
@@ -211,9 +220,30 @@ class SqlUserRepository(SqlRepository[PersonalUser]):
         return self._count(self._c.internal.is_(internal), lambda u: u.internal is internal)
 
 
+    def search(self, query: UserQuery) -> Sequence[PersonalUser]:
+        """Users matching ``query``, filtered by the database and checked again in Python."""
+        c = self._c
+        clauses: list[sa.ColumnElement[bool]] = []
+        if query.name:
+            clauses.append(self._contains(c.name, query.name))
+        if query.status is not None:
+            clauses.append(c.auth_status.in_([s for s, v in _CERT_OF.items() if v is query.status]))
+        if query.account:
+            clauses.append(sa.or_(self._contains(c.mobile, query.account), self._contains(c.email, query.account)))
+        if query.created_from is not None:
+            clauses.append(c.created_at >= query.created_from)
+        if query.created_to is not None:
+            clauses.append(c.created_at < query.created_to)
+        return self._page(sa.and_(sa.true(), *clauses), query.matches, limit=query.limit, offset=query.offset)
+
+
+_CERT_OF = {s.value: CertificationStatus.of(s) for s in TenantStatus}
+
+
 class SqlContactRepository(SqlRepository[Contact]):
     def list(self, kind: ContactKind) -> Sequence[Contact]:
-        return self._where(t.contacts.c.kind == kind.value, lambda c: c.kind is kind)
+        return self._where(sa.and_(t.contacts.c.kind == kind.value, t.contacts.c.deleted.is_(False)),
+                           lambda c: c.kind is kind and not c.deleted)
 
 
 class SqlAdminAccountRepository(SqlRepository[AdminAccount]):
@@ -406,6 +436,16 @@ class SqlContractRepository(SqlRepository[Contract]):
             lambda c: c.status is signing and c.expire_at is not None and c.expire_at <= at,
         )
         return sorted(found, key=lambda c: (c.expire_at, c.id))[:limit]
+
+    def count_involving(self, *, tenant_id: int | None = None, creator_id: int | None = None) -> int:
+        """Contracts of that enterprise or created by that user, counted by the database."""
+        clauses = [sa.false()]
+        if tenant_id is not None:
+            clauses.append(self._c.tenant_id == tenant_id)
+        if creator_id is not None:
+            clauses.append(self._c.creator_id == creator_id)
+        return self._count(sa.or_(*clauses), lambda c: (tenant_id is not None and c.tenant_id == tenant_id)
+                           or (creator_id is not None and c.creator_id == creator_id))
 
 
 class SqlSettingsRepository:

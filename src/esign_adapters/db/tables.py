@@ -131,6 +131,7 @@ organizations = sa.Table(
     sa.Column("deleted", sa.Boolean, nullable=False),
     sa.Column("admin_member_id", sa.BigInteger),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("certification_reason", sa.String(200)),  # 0008
     sa.Index("ix_organizations_tenant_type", "tenant_type", "unit_kind"),
     **MYSQL_OPTIONS,
 )
@@ -163,6 +164,9 @@ users = sa.Table(
     sa.Column("frozen", sa.Boolean, nullable=False),
     sa.Column("internal", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("passwordless", sa.Boolean, nullable=False, server_default=sa.false()),  # 0008
+    sa.Column("totp_secret_ref", sa.Text),  # 0008
+    sa.Index("ix_users_created_at", "created_at"),  # 0008
     **MYSQL_OPTIONS,
 )
 
@@ -178,6 +182,8 @@ contacts = sa.Table(
     sa.Column("number", sa.String(64)),
     sa.Column("enterprise_name", sa.String(200)),
     sa.Index("ix_contacts_kind", "kind"),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),  # 0008
+    sa.Index("ix_contacts_mobile", "mobile"),  # 0008
     **MYSQL_OPTIONS,
 )
 

@@ -10,6 +10,13 @@ import attrs
 
 from esign_core.errors import DomainError, InvalidTransition
 from esign_core.model.base import Aggregate, Event, require_text
+from esign_core.model.certification import (
+    TENANT_STATUS_OF,
+    TRANSITIONS,
+    CertificationChanged,
+    CertificationStatus,
+    CertifiedEntity,
+)
 from esign_core.values import Email, Phone, Uscc
 
 
@@ -51,6 +58,17 @@ class OrganizationFrozen(Event):
     org_id: int
 
 
+@attrs.frozen
+class OrganizationUnfrozen(Event):
+    org_id: int
+
+
+@attrs.frozen
+class OrganizationDeleted(Event):
+    org_id: int
+    forced: bool
+
+
 @attrs.define(kw_only=True, eq=False)
 class Organization(Aggregate):
     """An enterprise or an org unit. Internal ones form a tree under the platform enterprise."""
@@ -66,6 +84,7 @@ class Organization(Aggregate):
     deleted: bool = False
     admin_member_id: int | None = None
     created_at: datetime
+    certification_reason: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.tenant_type is TenantType.CORPORATE and self.parent_id is not None:
@@ -117,6 +136,37 @@ class Organization(Aggregate):
         self.legal_person = require_text("legal_person", legal_person, max_len=50)
         self.status = TenantStatus.AUTH_SUCCESS
 
+    @property
+    def certification(self) -> CertificationStatus:
+        return CertificationStatus.of(self.status)
+
+    def _move_certification(self, to: CertificationStatus, reason: str | None) -> None:
+        if not self.is_legal_entity:
+            raise InvalidTransition("a department is not a legal entity and is not certified")
+        if to not in TRANSITIONS[self.certification]:
+            raise InvalidTransition(
+                f"certification cannot go from {self.certification.value} to {to.value}",
+                status=self.certification.value,
+            )
+        self.status = TenantStatus(TENANT_STATUS_OF[to])
+        self.certification_reason = reason
+        self.record(CertificationChanged(CertifiedEntity.ENTERPRISE, self.id, to, reason))
+
+    def apply_certification(self, uscc: Uscc, legal_person: str) -> None:
+        """法人单位认证 (from UNSUBMIT or REJECTED) or 变更 (from PASSED): the submitted data
+        replace the current ones and the application waits for a decision. Raises
+        InvalidTransition while an application is pending or for a department."""
+        legal_person = require_text("legal_person", legal_person, max_len=50)
+        self._move_certification(CertificationStatus.APPLIED, None)
+        self.uscc, self.legal_person = uscc, legal_person
+
+    def decide_certification(self, *, passed: bool, reason: str | None = None) -> None:
+        """The application was PASSED or REJECTED (a reason is required for a rejection)."""
+        if not passed and not (reason or "").strip():
+            raise DomainError("a rejection needs a reason", field="reason")
+        to = CertificationStatus.PASSED if passed else CertificationStatus.REJECTED
+        self._move_certification(to, (reason or "").strip()[:200] or None)
+
     def freeze(self) -> None:
         if self.tenant_type is TenantType.CORPORATE:
             raise InvalidTransition("the platform enterprise cannot be frozen")
@@ -125,12 +175,17 @@ class Organization(Aggregate):
             self.record(OrganizationFrozen(self.id))
 
     def unfreeze(self) -> None:
-        self.frozen = False
+        if self.frozen:
+            self.frozen = False
+            self.record(OrganizationUnfrozen(self.id))
 
-    def delete(self) -> None:
+    def delete(self, *, forced: bool = False) -> None:
+        """Irreversible. The use case decides whether contracts allow it (``forced``)."""
         if self.tenant_type is TenantType.CORPORATE:
             raise InvalidTransition("the platform enterprise cannot be deleted")
-        self.deleted = True
+        if not self.deleted:
+            self.deleted = True
+            self.record(OrganizationDeleted(self.id, forced))
 
 
 class MemberStatus(enum.Enum):
@@ -168,7 +223,21 @@ class Member(Aggregate):
 
     def depart(self, *, freeze: bool) -> None:
         """Mark as departed; ``freeze`` follows the departed-employee policy."""
+        if self.status is not MemberStatus.ACTIVE:
+            raise InvalidTransition("this member has already left")
         self.status = MemberStatus.FROZEN if freeze else MemberStatus.DEPARTED
+        self.record(MemberDeparted(self.id, self.user_id, freeze))
+
+    def edit(self, *, name: str, number: str | None) -> None:
+        self.name = require_text("name", name, max_len=50)
+        self.number = (number or "").strip()[:64] or None
+
+
+@attrs.frozen
+class MemberDeparted(Event):
+    member_id: int
+    user_id: int
+    frozen: bool
 
 
 class ContactKind(enum.Enum):
@@ -186,9 +255,30 @@ class Contact(Aggregate):
     email: Email | None = None
     number: str | None = None
     enterprise_name: str | None = None
+    deleted: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.mobile is None and self.email is None:
-            raise DomainError("a contact needs a mobile number or an e-mail address")
+            raise DomainError("a contact needs a mobile number or an e-mail address", field="mobile")
         if self.kind is ContactKind.ENTERPRISE:
-            require_text("enterprise_name", self.enterprise_name or "")
+            require_text("enterprise_name", self.enterprise_name or "", max_len=200)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity within the address book: kind, enterprise, and mobile (or e-mail)."""
+        return (self.kind.value, self.enterprise_name or "", str(self.mobile or self.email))
+
+    def edit(self, *, name: str, mobile: Phone | None, email: Email | None, number: str | None,
+             enterprise_name: str | None) -> None:
+        """Replace the editable fields; raises DomainError as the constructor does."""
+        if mobile is None and email is None:
+            raise DomainError("a contact needs a mobile number or an e-mail address", field="mobile")
+        if self.kind is ContactKind.ENTERPRISE:
+            enterprise_name = require_text("enterprise_name", enterprise_name or "", max_len=200)
+        self.name = require_text("name", name, max_len=50)
+        self.mobile, self.email = mobile, email
+        self.number = (number or "").strip()[:64] or None
+        self.enterprise_name = enterprise_name if self.kind is ContactKind.ENTERPRISE else None
+
+    def delete(self) -> None:
+        self.deleted = True

@@ -9,6 +9,13 @@ import attrs
 
 from esign_core.errors import AccountLocked, DomainError, InvalidTransition
 from esign_core.model.base import Aggregate, Event, require_text
+from esign_core.model.certification import (
+    TENANT_STATUS_OF,
+    TRANSITIONS,
+    CertificationChanged,
+    CertificationStatus,
+    CertifiedEntity,
+)
 from esign_core.model.org import TenantStatus
 from esign_core.values import Email, IdNumber, Phone
 
@@ -25,10 +32,46 @@ class PersonalUser(Aggregate):
     frozen: bool = False
     internal: bool = False
     created_at: datetime
+    #: Created by OA sync (统一认证): logs in through the OA, has no password of its own.
+    passwordless: bool = False
+    #: The TOTP secret sealed by the SecretBox (动态令牌); never the plain secret.
+    totp_secret_ref: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.mobile is None and self.email is None:
-            raise DomainError("a user needs a mobile number or an e-mail address as account")
+            raise DomainError("a user needs a mobile number or an e-mail address as account", field="mobile")
+
+    @property
+    def certification(self) -> CertificationStatus:
+        return CertificationStatus.of(self.auth_status)
+
+    def update_certification(self, status: CertificationStatus, *, reason: str | None = None,
+                             id_number: IdNumber | None = None) -> bool:
+        """更新认证状态: take the status reported by the signing platform. Returns False (and
+        records nothing) when it is already that status; raises InvalidTransition for a move the
+        state machine does not allow."""
+        if status is self.certification:
+            return False
+        if status not in TRANSITIONS[self.certification] and status is not CertificationStatus.PASSED:
+            raise InvalidTransition(f"certification cannot go from {self.certification.value} to {status.value}")
+        if id_number is not None:
+            self.id_number = id_number
+        self.auth_status = TenantStatus(TENANT_STATUS_OF[status])
+        self.record(CertificationChanged(CertifiedEntity.PERSONAL, self.id, status, reason))
+        return True
+
+    def edit(self, *, name: str, mobile: Phone | None, email: Email | None) -> None:
+        if mobile is None and email is None:
+            raise DomainError("a user needs a mobile number or an e-mail address as account", field="mobile")
+        self.name = require_text("name", name, max_len=50)
+        self.mobile, self.email = mobile, email
+
+    def bind_totp(self, sealed_secret: str) -> None:
+        """绑定动态令牌: keep the sealed secret (the caller checked a first code)."""
+        self.totp_secret_ref = sealed_secret
+
+    def unbind_totp(self) -> None:
+        self.totp_secret_ref = None
 
     @property
     def account(self) -> str:

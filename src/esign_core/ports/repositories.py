@@ -26,6 +26,7 @@ from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.template import Template
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.model.user_query import UserQuery
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Section)
@@ -55,6 +56,9 @@ class OrganizationRepository(Repository[Organization], Protocol):
     def count(self, tenant_type: TenantType, *, unit_kind: OrgUnitKind | None = None) -> int:
         """Non-deleted organizations of that type (and unit kind, when given)."""
 
+    def of_type(self, tenant_type: TenantType) -> Sequence[Organization]:
+        """Non-deleted organizations of that type, by id."""
+
 
 class MemberRepository(Repository[Member], Protocol):
     def of_org(self, org_id: int) -> Sequence[Member]: ...
@@ -66,6 +70,9 @@ class UserRepository(Repository[PersonalUser], Protocol):
         """By mobile number or e-mail address."""
 
     def count(self, *, internal: bool) -> int: ...
+
+    def search(self, query: UserQuery) -> Sequence[PersonalUser]:
+        """Users matching every filter of ``query`` (个人用户 筛选), by id, paged."""
 
 
 class ContactRepository(Repository[Contact], Protocol):
@@ -157,6 +164,9 @@ class ContractRepository(Repository[Contract], Protocol):
 
     def signing_expiring_by(self, at: datetime, *, limit: int = 100) -> Sequence[Contract]:
         """SIGNING contracts whose expiry time is at or before ``at``, soonest first (then by id)."""
+
+    def count_involving(self, *, tenant_id: int | None = None, creator_id: int | None = None) -> int:
+        """Contracts (any status) of that enterprise, or created by that user (both given: either)."""
 
 
 class CategoryRepository(Repository[BusinessCategory], Protocol):

@@ -41,10 +41,12 @@ from esign_core.model.policy import Section
 from esign_core.model.seal import Seal, SealType
 from esign_core.model.template import Template, TemplateStatus
 from esign_core.model.user import AdminAccount, PersonalUser, Role
+from esign_core.model.user_query import UserQuery
 from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_outbox import InMemoryOutbox, InMemoryOutboxStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
+from esign_core.testing.fake_resolver import FakeResolver
 from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 from esign_core.testing.fake_storage import InMemoryBlobStore
@@ -143,6 +145,9 @@ class InMemoryOrganizationRepository(_Repo[Organization]):
             )
         )
 
+    def of_type(self, tenant_type: TenantType) -> Sequence[Organization]:
+        return self._where(lambda o: o.tenant_type is tenant_type and not o.deleted)
+
 
 class InMemoryMemberRepository(_Repo[Member]):
     def of_org(self, org_id: int) -> Sequence[Member]:
@@ -160,9 +165,15 @@ class InMemoryUserRepository(_Repo[PersonalUser]):
         return len(self._where(lambda u: u.internal is internal))
 
 
+    def search(self, query: UserQuery) -> Sequence[PersonalUser]:
+        found = self._where(query.matches)
+        end = None if query.limit is None else query.offset + query.limit
+        return found[query.offset:end]
+
+
 class InMemoryContactRepository(_Repo[Contact]):
     def list(self, kind: ContactKind) -> Sequence[Contact]:
-        return self._where(lambda c: c.kind is kind)
+        return self._where(lambda c: c.kind is kind and not c.deleted)
 
 
 class InMemoryAdminAccountRepository(_Repo[AdminAccount]):
@@ -286,6 +297,10 @@ class InMemoryContractRepository(_Repo[Contract]):
             lambda c: c.status is ContractStatus.SIGNING and c.expire_at is not None and c.expire_at <= at
         )
         return sorted(found, key=lambda c: (c.expire_at, c.id))[:limit]
+
+    def count_involving(self, *, tenant_id: int | None = None, creator_id: int | None = None) -> int:
+        return len(self._where(lambda c: (tenant_id is not None and c.tenant_id == tenant_id)
+                               or (creator_id is not None and c.creator_id == creator_id)))
 
 
 class InMemoryCategoryRepository(_Repo[BusinessCategory]):
@@ -542,6 +557,6 @@ def bootstrap_test_bus() -> TestPlatform:
     template_renderer = FakeTemplateRenderer()
     bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
                     screener=screener, validator=validator, blobs=blobs, renderer=renderer, converter=converter,
-                    template_renderer=template_renderer)
+                    template_renderer=template_renderer, resolver=FakeResolver())
     return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer,
                         converter, template_renderer)
