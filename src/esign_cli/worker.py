@@ -27,6 +27,8 @@ def worker(ctx: click.Context, concurrency: int | None, no_scheduler: bool, once
     from esign_adapters.outbox.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("httpx", "httpcore", "alembic"):  # a line per request / migration step is not liveness
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     platform = load_platform(ctx)
     if not platform.schema_ready():
         platform.migrate()
