@@ -42,6 +42,7 @@ from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
 from esign_http.storage_pages import StorageSettingsController
+from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.templating import template_config
 
 log = logging.getLogger("esign_http")
@@ -80,7 +81,7 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                                name="static")
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
-                        ConsoleController, StorageSettingsController, portal_router, open_router, api_router,
+                        ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, portal_router, open_router, api_router,
                         pki_router, static_router],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},

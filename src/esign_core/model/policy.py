@@ -279,6 +279,10 @@ class DisplaySettings(Section):
     theme_color: str = attrs.field(default="#1677FF")
     login_background: str = attrs.field(default="builtin-1")
     custom_css: str = attrs.field(default="", validator=_text(20000, required=False))
+    # Short digests of the uploaded images kept in BrandImages ("" = none, use the default).
+    nav_logo_id: str = attrs.field(default="", validator=_text(64, required=False))
+    login_logo_id: str = attrs.field(default="", validator=_text(64, required=False))
+    background_id: str = attrs.field(default="", validator=_text(64, required=False))
 
     @login_background.validator
     def _check_background(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
