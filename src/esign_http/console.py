@@ -16,11 +16,11 @@ from esign_core.model.installation import QuotaKind
 from esign_core.model.user import AdminAccount
 from esign_core.services.commands import LoginAdmin
 from esign_http.access import CONSOLE_PATH, LOGIN_ONLY, LOGIN_PATH, account_of, console_gate, current_account, safe_next
-from esign_http.context import client_ip, language_of, now_seconds, platform_of
+from esign_http.context import client_ip, language_of, platform_of
 from esign_http.errors import FormInvalid, render_form_error
 from esign_http.i18n import _l, translate
-from esign_http.ratelimit import LoginThrottle, TooManyAttempts
 from esign_http.login_steps import finish_password_step
+from esign_http.ratelimit import LoginThrottle, TooManyAttempts
 from esign_http.sessions import log_out
 from esign_http.templating import page
 

@@ -54,8 +54,8 @@ def _complete(request: AnyRequest, account_id: int, username: str, target: str, 
     log_in(request, account_id=account_id, username=username, now=now_seconds(platform_of(request)))
     if expired:
         request.session[MUST_CHANGE_PASSWORD] = True
-        return Redirect(f"{CONSOLE_PATH}/account/password", status_code=303)
-    return Redirect(target, status_code=303)
+        return Redirect(f"{CONSOLE_PATH}/account/password")
+    return Redirect(target)
 
 
 def _send_sms(request: AnyRequest, account_id: int, mobile: str) -> None:
@@ -82,7 +82,7 @@ def finish_password_step(request: AnyRequest, *, account_id: int, username: str,
             _send_sms(request, account_id, status.mobile)
         except CodeRefused:
             pass  # a code sent within the last minute is still valid
-    return Redirect(MFA_PATH, status_code=303)
+    return Redirect(MFA_PATH)
 
 
 def _pending(request: AnyRequest) -> dict[str, Any] | None:

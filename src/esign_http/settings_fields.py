@@ -59,7 +59,8 @@ PAGES: dict[str, SettingsPage] = {page.slug: page for page in (
                   _l("系统给用户发送合同签署链接时用作前缀的地址，例如 https://sign.example.com。")),
         )),
         Card(p.ConversionSettings, _l("文档转换服务"), (
-            Field("service", _l("转换服务"), "choice", _l("内置转换服务可转换文本、图片和 HTML；Word、Excel 等 Office 文档需要 Office 文档转换服务（LibreOffice）。"),
+            Field("service", _l("转换服务"), "choice",
+                  _l("内置转换服务可转换文本、图片和 HTML；Word、Excel 等 Office 文档需要 Office 文档转换服务（LibreOffice）。"),  # noqa: E501
                   choices=(("BUILTIN", _l("内置文档转换服务")), ("OFFICE", _l("Office 文档转换服务（LibreOffice）")))),
             Field("office_path", _l("LibreOffice 路径"), "path",
                   _l("soffice 可执行文件的路径；留空则在 PATH 中查找。")),
