@@ -159,7 +159,8 @@ def test_console_in_the_browser(server, tmp_path: Path) -> None:
             page.mouse.down()
             page.mouse.move(handle["x"] - 60, handle["y"] - 40, steps=5)
             page.mouse.up()
-            crop = {k: int(page.input_value(f"#upload-nav_logo [name=crop_{k}]")) for k in ("x", "y", "width", "height")}
+            crop = {k: int(page.input_value(f"#upload-nav_logo [name=crop_{k}]"))
+                    for k in ("x", "y", "width", "height")}
             assert 0 < crop["width"] < 400 * 0.8 and 0 < crop["height"] < 200 * 0.8
             _shot(page, "06-logo-crop")
             page.click("#save-nav_logo")
