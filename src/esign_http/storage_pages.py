@@ -14,9 +14,10 @@ from litestar.params import Body
 from esign_adapters import storage_admin
 from esign_adapters.storage.registry import SECRET_SUFFIX
 from esign_core.errors import EsignError
+from esign_core.model.audit import Actor
 from esign_core.model.user import Permission
-from esign_http.access import CONSOLE_PATH, console_gate
-from esign_http.context import platform_of
+from esign_http.access import CONSOLE_PATH, account_of, console_gate
+from esign_http.context import client_ip, platform_of
 from esign_http.i18n import _l
 from esign_http.templating import page
 
@@ -127,7 +128,8 @@ class StorageSettingsController(Controller):
         platform, backend = platform_of(request), data.get("backend", "")
         try:
             settings = storage_admin.build_settings(platform, backend, _submitted_config(backend, data))
-            result = storage_admin.configure(platform, settings)
+            result = storage_admin.configure(platform, settings, actor=Actor(account_of(request).username,
+                                                                             client_ip(request)))
             steps, saved = list(result.steps), result.saved
         except EsignError as exc:
             steps, saved = [("configuration", False, exc.message)], False

@@ -247,6 +247,13 @@ class LoginSettings(Section):
     mfa_required: bool = attrs.field(default=False, validator=_bool)
     departed_policy: DepartedPolicy = attrs.field(default=DepartedPolicy.AUTO_FREEZE, converter=_enum(DepartedPolicy))
 
+    def freeze_departed(self, *, has_files: bool) -> bool:
+        """Whether a departing employee's personal account is frozen (``Member.depart(freeze=...)``):
+        always, never, or only when the account has no files."""
+        if self.departed_policy is DepartedPolicy.FREEZE_IF_NO_FILES:
+            return not has_files
+        return self.departed_policy is DepartedPolicy.AUTO_FREEZE
+
 
 class PrintMode(enum.Enum):
     BROWSER = "BROWSER"
