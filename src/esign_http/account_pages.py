@@ -105,7 +105,7 @@ class AccountController(Controller):
         platform, lang = platform_of(request), language_of(request)
         secret = request.session.get(TOTP_PENDING)
         account = account_of(request)
-        if not secret or not totp.verify(secret, data.get("code", ""), at=now_seconds(platform)):
+        if not secret or totp.verify(secret, data.get("code", ""), at=now_seconds(platform)) is None:
             qr = totp.qr_data_uri(totp.provisioning_uri(secret, account.username)) if secret else None
             return page(request, "console/account.html", status_code=422, **_account_view(
                 request, qr=qr, secret=secret, error=translate(TOTP_WRONG, lang)))

@@ -142,7 +142,14 @@ class LoginStepsController(Controller):
             from esign_adapters.console import totp
 
             secret = totp_secret(account_id, uow=platform.uow(), secrets=platform.secrets)
-            if not secret or not totp.verify(secret, code, at=now_seconds(platform)):
+            if "console_totp_steps" not in request.app.state:
+                request.app.state["console_totp_steps"] = {}
+            used: dict[int, int] = request.app.state["console_totp_steps"]
+            step = (totp.verify(secret, code, at=now_seconds(platform), last_step=used.get(account_id))
+                    if secret else None)
+            if step is not None:
+                used[account_id] = step  # the same code cannot log in twice (this process)
+            if step is None:
                 pending["tries"] = int(pending.get("tries", 0)) + 1
                 if pending["tries"] >= MAX_TOTP_TRIES:
                     request.clear_session()

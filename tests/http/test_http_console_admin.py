@@ -205,3 +205,41 @@ def test_settings_survive_a_restart(client, platform, licence_for, vendor_keys):
     policy = get_settings(PasswordPolicy.SECTION, uow=again.uow())
     assert policy.strength.value == "STRONG" and policy.lockout_threshold == 4
     assert get_settings(SystemParameters.SECTION, uow=again.uow()).external_address
+
+
+def test_totp_binding_and_login_with_the_dynamic_token(client, platform, licence_for):
+    import time
+
+    from esign_adapters.console import totp
+
+    _admin(client, platform, licence_for)
+    page = client.get("/console/account/totp").text
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    assert "data:image/svg+xml;base64," in page
+    r = post_form(client, "/console/account", "/console/account/totp", {"code": "123456"})
+    assert r.status_code == 422
+    r = post_form(client, "/console/account", "/console/account/totp", {"code": totp.code_at(secret, time.time())})
+    assert r.status_code == 303
+    with platform.uow() as uow:
+        ref = uow.admins.by_username(ADMIN_USER).mfa_secret_ref
+    assert ref and secret not in ref
+    client.cookies.clear()
+    assert login(client).headers["location"] == "/console/login/verify"
+    code = totp.code_at(secret, time.time())
+    assert post_form(client, "/console/login/verify", "/console/login/verify", {"code": code}).status_code in (302, 303)
+    assert client.get("/console").status_code == 200
+    client.cookies.clear()
+    login(client)
+    r = post_form(client, "/console/login/verify", "/console/login/verify", {"code": code})
+    assert r.status_code == 401  # a code is usable once
+
+
+def test_totp_codes_are_checked_with_drift_and_once():
+    from esign_adapters.console import totp
+
+    secret = totp.new_secret()
+    at = 1_800_000_000.0
+    step = totp.verify(secret, totp.code_at(secret, at - 30), at=at)
+    assert step is not None
+    assert totp.verify(secret, totp.code_at(secret, at - 30), at=at, last_step=step) is None
+    assert totp.verify(secret, totp.code_at(secret, at - 120), at=at) is None

@@ -4,6 +4,7 @@ QR code an authenticator app scans, and code checks (one step either way for clo
 from __future__ import annotations
 
 import base64
+import hmac
 import io
 
 import pyotp
@@ -27,11 +28,18 @@ def qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def verify(secret: str, code: str, *, at: float) -> bool:
+def verify(secret: str, code: str, *, at: float, last_step: int | None = None) -> int | None:
+    """The time step (30 s) the code belongs to, one step of drift either way, or None when it is
+    wrong or its step is not newer than ``last_step`` (a code is usable once)."""
     code = code.strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
-        return False
-    return bool(pyotp.TOTP(secret).verify(code, for_time=int(at), valid_window=1))
+        return None
+    totp = pyotp.TOTP(secret)
+    now_step = int(at) // totp.interval
+    for step in (now_step - 1, now_step, now_step + 1):
+        if (last_step is None or step > last_step) and hmac.compare_digest(totp.at(step * totp.interval), code):
+            return step
+    return None
 
 
 def code_at(secret: str, at: float) -> str:
