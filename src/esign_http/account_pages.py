@@ -105,16 +105,21 @@ class AccountController(Controller):
         platform, lang = platform_of(request), language_of(request)
         secret = request.session.get(TOTP_PENDING)
         account = account_of(request)
-        if not secret or totp.verify(secret, data.get("code", ""), at=now_seconds(platform)) is None:
+        # Re-authentication before changing a login factor: the current password is asked again.
+        wrong_password = not platform.hasher.verify(account.password_hash, data.get("password", ""))
+        if wrong_password or not secret or totp.verify(secret, data.get("code", ""), at=now_seconds(platform)) is None:
             qr = totp.qr_data_uri(totp.provisioning_uri(secret, account.username)) if secret else None
             return page(request, "console/account.html", status_code=422, **_account_view(
-                request, qr=qr, secret=secret, error=translate(TOTP_WRONG, lang)))
+                request, qr=qr, secret=secret, error=translate(WRONG_CURRENT if wrong_password else TOTP_WRONG, lang)))
         platform.handle(BindTotp(account_id=account.id, secret=secret, actor=account.username, ip=client_ip(request)))
         request.session.pop(TOTP_PENDING, None)
         return Redirect(f"{PATH}?bound=1", status_code=303)
 
     @post("/totp/unbind", sync_to_thread=True, opt={"permission": LOGIN_ONLY})
-    def unbind_totp(self, request: AnyRequest) -> Response[Any]:
-        account = account_of(request)
+    def unbind_totp(self, request: AnyRequest, data: FormData) -> Response[Any]:
+        account, platform = account_of(request), platform_of(request)
+        if not platform.hasher.verify(account.password_hash, data.get("password", "")):
+            return page(request, "console/account.html", status_code=422, **_account_view(
+                request, error=translate(WRONG_CURRENT, language_of(request))))
         platform_of(request).handle(UnbindTotp(account_id=account.id, actor=account.username, ip=client_ip(request)))
         return Redirect(PATH, status_code=303)

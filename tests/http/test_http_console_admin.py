@@ -216,9 +216,12 @@ def test_totp_binding_and_login_with_the_dynamic_token(client, platform, licence
     page = client.get("/console/account/totp").text
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     assert "data:image/svg+xml;base64," in page
-    r = post_form(client, "/console/account", "/console/account/totp", {"code": "123456"})
+    r = post_form(client, "/console/account", "/console/account/totp", {"code": "123456", "password": ADMIN_PASSWORD})
     assert r.status_code == 422
-    r = post_form(client, "/console/account", "/console/account/totp", {"code": totp.code_at(secret, time.time())})
+    good = totp.code_at(secret, time.time())
+    r = post_form(client, "/console/account", "/console/account/totp", {"code": good, "password": "wrong"})
+    assert r.status_code == 422
+    r = post_form(client, "/console/account", "/console/account/totp", {"code": good, "password": ADMIN_PASSWORD})
     assert r.status_code == 303
     with platform.uow() as uow:
         ref = uow.admins.by_username(ADMIN_USER).mfa_secret_ref
