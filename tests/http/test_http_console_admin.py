@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 from http_flows import ADMIN_PASSWORD, ADMIN_USER, activate, csrf_of, login, post_form
 from PIL import Image
@@ -192,6 +193,11 @@ def test_conversion_test_button_reports(client, platform, licence_for):
     r = post_form(client, "/console/settings/system", "/console/settings/system/test-conversion",
                   {"service": "BUILTIN", "office_path": ""})
     assert r.status_code == 200 and 'id="conversion-failed"' in r.text
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        r = post_form(client, "/console/settings/system", "/console/settings/system/test-conversion",
+                      {"service": "OFFICE", "office_path": ""}, headers={"hx-request": "true"})
+        assert r.status_code == 200 and 'id="conversion-ok"' in r.text, r.text
+        assert get_settings("conversion", uow=platform.uow()).service.value == "BUILTIN"  # tested, not saved
 
 
 def test_settings_survive_a_restart(client, platform, licence_for, vendor_keys):
