@@ -127,6 +127,11 @@ def _phone(value: str) -> Phone | None:
     return Phone(value) if value and value.strip() else None
 
 
+def _role_names(uow: UnitOfWork, role_ids: frozenset[int]) -> list[str]:
+    """For the audit: role names rather than ids."""
+    return sorted((r.name if (r := uow.roles.find(rid)) is not None else str(rid)) for rid in role_ids)
+
+
 def _check_roles(uow: UnitOfWork, role_ids: frozenset[int]) -> None:
     for rid in role_ids:
         if uow.roles.find(rid) is None:
@@ -148,7 +153,7 @@ def create_admin_account(cmd: CreateAdminAccount, *, uow: UnitOfWork, ids: IdGen
                                password_changed_at=clock.now(), mobile=_phone(cmd.mobile))
         uow.admins.add(account)
         _record(uow, "accounts", f"create {account.username}",
-                {"role_ids": [[], sorted(str(r) for r in account.role_ids)]}, cmd, clock)
+                {"roles": [[], _role_names(uow, account.role_ids)]}, cmd, clock)
         uow.commit()
         return account.id
 
@@ -160,7 +165,7 @@ def change_admin_account(cmd: ChangeAdminAccount, *, uow: UnitOfWork, hasher: Pa
         account = uow.admins.get(cmd.account_id)
         _check_roles(uow, cmd.role_ids)
         before = {"display_name": account.display_name, "mobile": account.mobile.masked if account.mobile else "",
-                  "role_ids": sorted(str(r) for r in account.role_ids), "disabled": account.disabled}
+                  "roles": _role_names(uow, account.role_ids), "disabled": account.disabled}
         account.change_profile(display_name=cmd.display_name, mobile=_phone(cmd.mobile))
         if account.system and frozenset(cmd.role_ids) != account.role_ids:
             raise InvalidTransition("the system account keeps its roles")
@@ -170,7 +175,7 @@ def change_admin_account(cmd: ChangeAdminAccount, *, uow: UnitOfWork, hasher: Pa
         elif not cmd.disabled and account.disabled:
             account.enable()
         after = {"display_name": account.display_name, "mobile": account.mobile.masked if account.mobile else "",
-                 "role_ids": sorted(str(r) for r in account.role_ids), "disabled": account.disabled}
+                 "roles": _role_names(uow, account.role_ids), "disabled": account.disabled}
         changes: dict[str, list[object]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
         if cmd.new_password:
             uow.settings.get(PasswordPolicy).check(cmd.new_password, field="new_password")
