@@ -247,6 +247,17 @@ class Platform:
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
 
+    def search_audit(self, query: Any) -> list[Any]:
+        """The console audit trail (an AuditQuery): in the database with its index, or by
+        reading the evidence log when there is no SQL engine (the in-memory platform)."""
+        if self.engine is None:
+            from esign_core.services.audit import search_audit
+
+            return search_audit(query, uow=self.uow())
+        from esign_adapters.db.audit import SqlAuditTrail
+
+        return SqlAuditTrail(self.engine).search(query)
+
     @property
     def product_code(self) -> str:
         return product_code(self.settings.data_dir)

@@ -76,14 +76,14 @@ def test_connection(platform: Platform, settings: StorageSettings) -> list[Step]
     return [("configuration", True, f"{settings.backend} settings accepted"), *store.check()]
 
 
-def configure(platform: Platform, settings: StorageSettings) -> use_cases.ConfigureResult:
+def configure(platform: Platform, settings: StorageSettings, *, actor: Any = None) -> use_cases.ConfigureResult:
     """Test, check the stored files are all there, then save (see ``configure_storage``)."""
     try:
         store = platform.storage(settings)
     except EsignError as exc:
         return use_cases.ConfigureResult((("configuration", False, exc.message),), saved=False)
     result = use_cases.configure_storage(settings, store=store, references=platform.blob_references(),
-                                         uow=platform.uow())
+                                         uow=platform.uow(), actor=actor, at=platform.clock.now())
     if result.saved:
         platform.storage_changed()
     return use_cases.ConfigureResult((("configuration", True, f"{settings.backend} settings accepted"),

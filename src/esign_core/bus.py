@@ -15,6 +15,7 @@ from esign_core.errors import ConfigurationError
 from esign_core.model.base import Event
 from esign_core.ports import UnitOfWork
 from esign_core.services import (
+    admins,
     auth,
     categories,
     certificates,
@@ -57,6 +58,13 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     c.AddInternalEnterprise: orgs.add_internal_enterprise,
     c.AddExternalEnterprise: orgs.add_external_enterprise,
     c.ChangeSettings: settings.change_settings,
+    admins.CreateRole: admins.create_role,
+    admins.ChangeRole: admins.change_role,
+    admins.CreateAdminAccount: admins.create_admin_account,
+    admins.ChangeAdminAccount: admins.change_admin_account,
+    admins.ChangeOwnPassword: admins.change_own_password,
+    admins.BindTotp: admins.bind_totp,
+    admins.UnbindTotp: admins.unbind_totp,
     certificates.IssueLongTermCertificate: certificates.issue_long_term_certificate,
     certificates.ImportCertificate: certificates.import_certificate,
     certificates.RevokeCertificate: certificates.revoke_certificate,

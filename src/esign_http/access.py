@@ -16,6 +16,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.response import Redirect
 
 from esign_core.errors import AlreadyInitialized, PermissionDenied
+from esign_core.model.permission_tree import allows, effective_permissions
 from esign_core.model.user import AdminAccount, Permission
 from esign_http.context import initialized, now_seconds, platform_of
 from esign_http.security import CSRF_HEADER, csrf_header_valid
@@ -76,17 +77,52 @@ async def current_account(request: AnyRequest) -> AdminAccount | None:
     return account
 
 
+#: ``opt={"permission": LOGIN_ONLY}``: any logged-in account (the dashboard, its own password).
+LOGIN_ONLY = "login-only"
+CHANGE_PASSWORD_PATH = "/console/account/password"
+MUST_CHANGE_PASSWORD = "must_change_password"
+
+
+def _effective_permissions(request: AnyRequest, account: AdminAccount) -> frozenset[Permission]:
+    with platform_of(request).uow() as uow:
+        roles = [uow.roles.find(rid) for rid in account.role_ids]
+    return effective_permissions(account, roles)
+
+
 async def console_gate(request: AnyRequest) -> Redirect | None:
-    """Activation first, then a login for every console page not marked ``public``."""
+    """The one guard of every console route: activation first, then (unless ``public``) a
+    login, then the permission the route handler declares in ``opt["permission"]`` (a
+    :class:`Permission`, or :data:`LOGIN_ONLY`); a route that declares none is refused, so a
+    forgotten declaration fails closed. Raises PermissionDenied (403) for a missing permission.
+    An account whose password expired (or was reset) is sent to the change-password page."""
     redirect = await require_initialized(request)
-    if redirect is not None or request.route_handler.opt.get("public"):
+    opt = request.route_handler.opt
+    if redirect is not None or opt.get("public"):
         return redirect
     account = await current_account(request)
     if account is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"{LOGIN_PATH}?next={quote(target, safe='/')}")
-    request.scope.setdefault("state", {})["esign.account"] = account  # type: ignore[misc]
+    state = request.scope.setdefault("state", {})  # type: ignore[misc]
+    state["esign.account"] = account
+    held = await anyio.to_thread.run_sync(_effective_permissions, request, account)
+    state["esign.permissions"] = held
+    if request.session.get(MUST_CHANGE_PASSWORD) and not opt.get("password_change"):
+        return Redirect(CHANGE_PASSWORD_PATH)
+    needed = opt.get("permission")
+    if needed == LOGIN_ONLY:
+        return None
+    if not isinstance(needed, Permission):
+        raise PermissionDenied("this console route declares no permission")
+    if not allows(held, needed):
+        raise PermissionDenied(f"the permission {needed.value!r} is required", permission=needed.value)
     return None
+
+
+def permissions_of(request: AnyRequest) -> frozenset[Permission]:
+    """What the account :func:`console_gate` let through may do (empty before the gate)."""
+    state = request.scope.get("state") or {}
+    return state.get("esign.permissions", frozenset())  # type: ignore[no-any-return]
 
 
 def account_of(request: AnyRequest) -> AdminAccount:
@@ -94,10 +130,6 @@ def account_of(request: AnyRequest) -> AdminAccount:
     return request.scope["state"]["esign.account"]  # type: ignore[no-any-return]
 
 
-def _permissions(request: AnyRequest, account: AdminAccount) -> set[Permission]:
-    with platform_of(request).uow() as uow:
-        roles = [uow.roles.find(rid) for rid in account.role_ids]
-    return {p for r in roles if r is not None for p in r.permissions}
 
 
 async def api_gate(request: AnyRequest) -> None:
@@ -115,6 +147,6 @@ async def api_gate(request: AnyRequest) -> None:
         config = request.app.state["csrf_config"]
         if not csrf_header_valid(config, request.cookies.get(config.cookie_name), request.headers.get(CSRF_HEADER)):
             raise PermissionDenied("the x-csrftoken header is missing or does not match the CSRF cookie")
-    if needed not in await anyio.to_thread.run_sync(_permissions, request, account):
+    if not allows(await anyio.to_thread.run_sync(_effective_permissions, request, account), needed):
         raise PermissionDenied(f"the permission {needed.value!r} is required")
     request.scope.setdefault("state", {})["esign.account"] = account  # type: ignore[misc]

@@ -18,10 +18,10 @@ from esign_core.errors import InvalidValue
 from esign_core.model.user import Permission
 from esign_core.services.commands import ChangeSettings
 from esign_core.services.settings import get_settings
-from esign_http.access import api_gate
+from esign_http.access import account_of, api_gate
 from esign_http.api_contracts import contracts_router
 from esign_http.api_problems import problems
-from esign_http.context import platform_of
+from esign_http.context import client_ip, platform_of
 from esign_http.pages import database_status
 
 AnyRequest = Request[Any, Any, Any]
@@ -75,7 +75,8 @@ def change_settings(request: AnyRequest, section: str, data: dict[str, Any]) -> 
     for key in data:
         if key.endswith(_SECRET_SUFFIX):
             raise InvalidValue(key, f"{key} cannot be set through this endpoint")
-    updated = platform_of(request).handle(ChangeSettings(section=section, changes=data))
+    updated = platform_of(request).handle(ChangeSettings(section=section, changes=data,
+                                                         actor=account_of(request).username, ip=client_ip(request)))
     return _public(updated.to_dict())
 
 

@@ -32,6 +32,7 @@ from esign_adapters.bootstrap import Platform
 from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.console import ConsoleController
+from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.import_pages import ImportController
@@ -85,9 +86,9 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                                name="static")
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
-                        ConsoleController, StorageSettingsController, PhysicalSealController, DirectoryController,
-                        ImportController, MemberController, portal_router, open_router, api_router, pki_router,
-                        static_router, *MESSAGING_CONTROLLERS],
+                        ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
+                        DirectoryController, ImportController, MemberController, portal_router, open_router,
+                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

@@ -15,12 +15,13 @@ from esign_core.errors import EsignError, PermissionDenied
 from esign_core.model.installation import QuotaKind
 from esign_core.model.user import AdminAccount
 from esign_core.services.commands import LoginAdmin
-from esign_http.access import CONSOLE_PATH, LOGIN_PATH, account_of, console_gate, current_account, safe_next
-from esign_http.context import client_ip, language_of, now_seconds, platform_of
+from esign_http.access import CONSOLE_PATH, LOGIN_ONLY, LOGIN_PATH, account_of, console_gate, current_account, safe_next
+from esign_http.context import client_ip, language_of, platform_of
 from esign_http.errors import FormInvalid, render_form_error
 from esign_http.i18n import _l, translate
+from esign_http.login_steps import finish_password_step
 from esign_http.ratelimit import LoginThrottle, TooManyAttempts
-from esign_http.sessions import log_in, log_out
+from esign_http.sessions import log_out
 from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
@@ -100,8 +101,7 @@ class ConsoleController(Controller):
         except EsignError as exc:
             return render_form_error(request, "console/login.html", exc, username=username, next=target)
         throttle.succeeded(username)
-        log_in(request, account_id=account_id, username=username, now=now_seconds(platform))
-        return Redirect(target)
+        return finish_password_step(request, account_id=account_id, username=username, target=target)
 
     @post("/logout", opt={"public": True})
     async def logout(self, request: AnyRequest) -> Response[Any]:
@@ -109,7 +109,7 @@ class ConsoleController(Controller):
         log_out(request)
         return Redirect(LOGIN_PATH)
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, opt={"permission": LOGIN_ONLY})
     def dashboard(self, request: AnyRequest) -> Response[Any]:
         view = dashboard_view(platform_of(request), account_of(request), language_of(request))
         return page(request, "console/dashboard.html", **view)

@@ -18,6 +18,7 @@ from esign_core.model.callback_settings import CallbackSettings
 from esign_core.model.certification import CertificationStatus
 from esign_core.model.import_rows import ImportKind
 from esign_core.model.org import ContactKind, TenantType
+from esign_core.model.user import Permission
 from esign_core.model.user_query import UserQuery
 from esign_core.services.commands import AddExternalEnterprise, AddInternalEnterprise, Command
 from esign_core.services.directory import AddContact, AddPersonalUser, DeleteContact, FreezeUser
@@ -30,9 +31,8 @@ from esign_core.services.org_admin import (
     FreezeOrganization,
     UpdateUserCertification,
 )
-from esign_http.access import CONSOLE_PATH
+from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
-from esign_http.directory_access import users_gate
 from esign_http.errors import render_form_error
 from esign_http.templating import page
 
@@ -103,7 +103,8 @@ def _date(value: str | None, field: str) -> datetime | None:
 
 class DirectoryController(Controller):
     path = BASE
-    before_request = users_gate
+    before_request = console_gate
+    opt = {"permission": Permission.USERS}  # 用户管理
     include_in_schema = False
 
     @get("/", sync_to_thread=False)

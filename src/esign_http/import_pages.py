@@ -15,9 +15,9 @@ from esign_adapters.directory_io import EXPORTS, export_bytes, export_table
 from esign_adapters.spreadsheets.writing import template_bytes
 from esign_core.errors import EsignError, InvalidValue, NotFoundError
 from esign_core.model.import_rows import SPECS, ImportKind
-from esign_http.access import CONSOLE_PATH
+from esign_core.model.user import Permission
+from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
-from esign_http.directory_access import users_gate
 from esign_http.errors import render_form_error
 from esign_http.i18n import _l
 from esign_http.import_jobs import job_errors, job_state, start_job
@@ -53,7 +53,8 @@ def download(data: bytes, filename: str, fmt: str) -> Response[bytes]:
 
 class ImportController(Controller):
     path = f"{CONSOLE_PATH}/users"
-    before_request = users_gate
+    before_request = console_gate
+    opt = {"permission": Permission.USERS}  # 用户管理
     include_in_schema = False
 
     @get("/import/{kind:str}")

@@ -12,10 +12,10 @@ from litestar.response import Redirect
 
 from esign_adapters.otp import bind_totp_token
 from esign_core.errors import EsignError, InvalidValue
+from esign_core.model.user import Permission
 from esign_core.services.directory import AddMember, DepartMember
-from esign_http.access import CONSOLE_PATH
+from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
-from esign_http.directory_access import users_gate
 from esign_http.errors import render_form_error
 from esign_http.templating import page
 
@@ -26,7 +26,8 @@ BASE = f"{CONSOLE_PATH}/users"
 
 class MemberController(Controller):
     path = BASE
-    before_request = users_gate
+    before_request = console_gate
+    opt = {"permission": Permission.USERS}  # 用户管理
     include_in_schema = False
 
     def _members_view(self, request: AnyRequest, org_id: int) -> dict[str, Any]:

@@ -20,11 +20,11 @@ from litestar.response import Redirect
 
 from esign_core.errors import EsignError, InvalidValue
 from esign_core.model.outbox import MessageKind, MessageStatus, OutboxQuery
+from esign_core.model.user import Permission
 from esign_core.services.outbox import ListOutboxMessages, ResendOutboxMessage, mask_text
-from esign_http.access import CONSOLE_PATH
+from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
 from esign_http.i18n import _l
-from esign_http.storage_pages import storage_gate
 from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
@@ -50,7 +50,8 @@ class OutboxController(Controller):
     """``/console/messaging/outbox``."""
 
     path = OUTBOX_PATH
-    before_request = storage_gate
+    before_request = console_gate
+    opt = {"permission": Permission.MESSAGES}  # 消息管理
     include_in_schema = False
 
     def _view(self, request: AnyRequest, **extra: Any) -> dict[str, Any]:
@@ -90,7 +91,8 @@ class TasksController(Controller):
     """``/console/tasks``."""
 
     path = TASKS_PATH
-    before_request = storage_gate
+    before_request = console_gate
+    opt = {"permission": Permission.SERVICES}  # 服务管理: 计划任务
     include_in_schema = False
 
     def _view(self, request: AnyRequest, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from esign_core.errors import EsignError, InvalidValue, PermissionDenied
+from esign_core.errors import EsignError, InvalidValue
 from esign_core.model.policy import PhysicalSealSettings
 from esign_core.model.seal_apply import APPLY_STATUS_LABELS, ApplyStatus, Person
 from esign_core.model.seal_device import DEVICE_KIND_LABELS, DEVICE_STATUS_LABELS, DeviceKind
@@ -34,7 +34,7 @@ from esign_core.services.seal_queries import (
     ListSealApplications,
     SealApplyStatistics,
 )
-from esign_http.access import CONSOLE_PATH, _permissions, account_of, console_gate
+from esign_http.access import CONSOLE_PATH, account_of, console_gate
 from esign_http.context import platform_of
 from esign_http.i18n import _l
 from esign_http.seal_charts import line_chart
@@ -44,23 +44,6 @@ AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PATH = f"{CONSOLE_PATH}/physical-seal"
 SAVED = _l("已保存。")
-PERMISSION_FOR = {"statistics": Permission.STATISTICS}
-
-
-async def seal_gate(request: AnyRequest) -> Any:
-    """Login, then 系统设置 (SETTINGS) — or 统计与监控 (STATISTICS) for the statistics page."""
-    redirect = await console_gate(request)
-    if redirect is not None:
-        return redirect
-    import anyio.to_thread
-
-    needed = PERMISSION_FOR.get(request.route_handler.opt.get("area", ""), Permission.SETTINGS)
-    granted = await anyio.to_thread.run_sync(_permissions, request, account_of(request))
-    if needed not in granted:
-        raise PermissionDenied(f"the permission {needed.value!r} is required")
-    return None
-
-
 def _int(data: dict[str, str], key: str, *, required: bool = True) -> int | None:
     value = (data.get(key) or "").strip()
     if not value:
@@ -99,7 +82,8 @@ def _day(text: str | None) -> date | None:
 
 class PhysicalSealController(Controller):
     path = PATH
-    before_request = seal_gate
+    before_request = console_gate
+    opt = {"permission": Permission.SERVICES}  # 服务管理: 物理用印服务
     include_in_schema = False
 
     # -- devices, settings, emergency -----------------------------------------------------------
@@ -210,7 +194,7 @@ class PhysicalSealController(Controller):
         return Response(data, media_type=kind, headers={"Content-Disposition": f"inline;filename={photo.photokey}"})
 
     # -- statistics (四.1.2) ---------------------------------------------------------------------
-    @get("/statistics", sync_to_thread=True, opt={"area": "statistics"})
+    @get("/statistics", sync_to_thread=True, opt={"permission": Permission.STATISTICS})
     def statistics(self, request: AnyRequest) -> Response[Any]:
         q = request.query_params
         today = platform_of(request).clock.now().date()

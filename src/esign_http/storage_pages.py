@@ -13,10 +13,11 @@ from litestar.params import Body
 
 from esign_adapters import storage_admin
 from esign_adapters.storage.registry import SECRET_SUFFIX
-from esign_core.errors import EsignError, PermissionDenied
+from esign_core.errors import EsignError
+from esign_core.model.audit import Actor
 from esign_core.model.user import Permission
 from esign_http.access import CONSOLE_PATH, account_of, console_gate
-from esign_http.context import platform_of
+from esign_http.context import client_ip, platform_of
 from esign_http.i18n import _l
 from esign_http.templating import page
 
@@ -44,31 +45,6 @@ STEP_LABELS: dict[str, str] = {
 }
 SAVED = _l("已保存。")
 NOT_SAVED = _l("未保存：连接测试未通过。")
-
-
-async def settings_permission(request: AnyRequest) -> None:
-    """Storage is a system setting: the SETTINGS permission is required."""
-    if request.route_handler.opt.get("public"):
-        return
-    import anyio.to_thread
-
-    account = account_of(request)
-
-    def permitted() -> bool:
-        with platform_of(request).uow() as uow:
-            roles = [uow.roles.find(rid) for rid in account.role_ids]
-        return any(r is not None and Permission.SETTINGS in r.permissions for r in roles)
-
-    if not await anyio.to_thread.run_sync(permitted):
-        raise PermissionDenied(f"the permission {Permission.SETTINGS.value!r} is required")
-
-
-async def storage_gate(request: AnyRequest) -> Any:
-    redirect = await console_gate(request)
-    if redirect is not None:
-        return redirect
-    await settings_permission(request)
-    return None
 
 
 def _form_view(backend: str, submitted: dict[str, str] | None, current: Any) -> dict[str, Any]:
@@ -122,10 +98,10 @@ class StorageSettingsController(Controller):
     """``/console/settings/storage``."""
 
     path = PATH
-    before_request = storage_gate
+    before_request = console_gate
     include_in_schema = False
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, opt={"permission": Permission.SETTINGS_STORAGE_VIEW})
     def storage_page(self, request: AnyRequest) -> Response[Any]:
         backend = request.query_params.get("backend")
         view = _view(request, backend)
@@ -133,7 +109,7 @@ class StorageSettingsController(Controller):
             return page(request, "console/_storage_form.html", **view)
         return page(request, "console/storage.html", **view)
 
-    @post("/test", sync_to_thread=True)
+    @post("/test", sync_to_thread=True, opt={"permission": Permission.SETTINGS_STORAGE_EDIT})
     def test_connection(self, request: AnyRequest, data: FormData) -> Response[Any]:
         """htmx: the steps fragment; without JavaScript, the whole page."""
         platform, backend = platform_of(request), data.get("backend", "")
@@ -147,12 +123,13 @@ class StorageSettingsController(Controller):
                         step_labels=STEP_LABELS)
         return page(request, "console/storage.html", **_view(request, backend, data, steps=steps))
 
-    @post("/", sync_to_thread=True)
+    @post("/", sync_to_thread=True, opt={"permission": Permission.SETTINGS_STORAGE_EDIT})
     def save(self, request: AnyRequest, data: FormData) -> Response[Any]:
         platform, backend = platform_of(request), data.get("backend", "")
         try:
             settings = storage_admin.build_settings(platform, backend, _submitted_config(backend, data))
-            result = storage_admin.configure(platform, settings)
+            result = storage_admin.configure(platform, settings, actor=Actor(account_of(request).username,
+                                                                             client_ip(request)))
             steps, saved = list(result.steps), result.saved
         except EsignError as exc:
             steps, saved = [("configuration", False, exc.message)], False

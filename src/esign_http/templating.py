@@ -46,6 +46,14 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
+def _nav(request: Request[Any, Any, Any]) -> list[Any]:
+    """The menu entries the logged-in account may open (none on public pages)."""
+    from esign_http.console_nav import nav_for
+
+    held = (request.scope.get("state") or {}).get("esign.permissions")
+    return nav_for(held) if held is not None else []
+
+
 def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200,
          headers: dict[str, str] | None = None, **context: Any) -> Template:
     """Render a page with what every layout needs: language, display settings, the user."""
@@ -60,6 +68,7 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
         "console_name": translate(name, lang) if name in DEFAULT_DISPLAY_NAMES else name,
         "current_path": request.url.path,
         "signed_in_as": session.get("username") if isinstance(session, dict) else None,
+        "nav": _nav(request),
     }
     return Template(template_name=template, context={**base, **context}, status_code=status_code,
                     headers=headers or {})

@@ -278,7 +278,8 @@ def test_notarize_submits_every_document_hash_and_keeps_the_receipts(
     digest = document.current.digest.hex
     assert f"receipt R-{digest[:8]}" in result.output
     assert [json.loads(body)["digest"] for _, body in _Notary.received] == [digest]
-    assert run("--data-dir", str(installed), "evidence", "verify").output.startswith("OK: 6 evidence entries")
+    # 5 contract entries, the notary receipt and the audit record of switching the notary on
+    assert run("--data-dir", str(installed), "evidence", "verify").output.startswith("OK: 7 evidence entries")
     out = tmp_path / "evidence.pdf"
     assert run("--data-dir", str(installed), "evidence", "report", str(contract_id), "--out", str(out)).exit_code == 0
     assert f"R-{digest[:8]}" in _pdf_text(out)

@@ -13,6 +13,7 @@ from esign_core.model.policy import (
     ALL_SECTIONS,
     SECTIONS_BY_NAME,
     AppSettings,
+    BrandImages,
     ConversionService,
     ConversionSettings,
     DepartedPolicy,
@@ -136,7 +137,9 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "ios_url": "https://apps.apple.com/app/id1",
         "android_url": "http://example.com/app.apk",
     },
-    PasswordPolicy: {"strength": "VERY_STRONG", "rotation_enabled": True, "rotation_days": 30},
+    PasswordPolicy: {"strength": "VERY_STRONG", "rotation_enabled": True, "rotation_days": 30,
+                     "signing_rotation_enabled": True, "signing_rotation_days": 60, "lockout_threshold": 3,
+                     "lockout_minutes": 30, "refuse_common": False},
     LoginSettings: {"mfa_required": True, "departed_policy": "FREEZE_IF_NO_FILES"},
     PrintSettings: {"mode": "REMOTE"},
     DisplaySettings: {
@@ -146,7 +149,11 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "short_name": "签约",
         "screenshot_watermark": False,
         "theme_color": "#00aa00",
-        "login_background": "custom-7",
+        "login_background": "custom",
+        "custom_css": ".card { border-radius: 0; }",
+        "nav_logo_id": "0123456789abcdef",
+        "login_logo_id": "",
+        "background_id": "fedcba9876543210",
     },
     SystemParameters: {"external_address": "https://sign.example.com", "use_external_api": False},
     ConversionSettings: {"service": "OFFICE", "office_path": "/opt/libreoffice"},
@@ -159,6 +166,7 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "username": "noreply",
         "password_secret_ref": "secret:mail",
     },
+    BrandImages: {"nav_logo": "iVBORw0KGgo=", "login_logo": "", "login_background": ""},
     StorageSettings: {"backend": "s3", "config": {"bucket": "contracts", "secret_access_key_secret_ref": "tok"}},
 }
 
@@ -290,8 +298,8 @@ def test_mail_settings_repr_hides_the_password_reference() -> None:
 @pytest.mark.parametrize(
     "strength, password",
     [
-        (PasswordStrength.NORMAL, "abcd1234"),
-        (PasswordStrength.NORMAL, "ABCD1234"),
+        (PasswordStrength.NORMAL, "kfcq7293"),
+        (PasswordStrength.NORMAL, "KFCQ7293"),
         (PasswordStrength.NORMAL, "密码很长abc12345"),
         (PasswordStrength.STRONG, "Abcdefgh12"),
         (PasswordStrength.VERY_STRONG, "Abcdefgh12!x"),
@@ -332,12 +340,43 @@ def test_weak_password_is_refused_naming_what_is_missing(
 
 
 def test_password_strong_enough_for_normal_is_refused_at_very_strong() -> None:
-    PasswordPolicy().check("abcd1234")
+    PasswordPolicy().check("kfcq7293")
     with pytest.raises(InvalidValue):
-        PasswordPolicy(strength=PasswordStrength.VERY_STRONG).check("abcd1234")
+        PasswordPolicy(strength=PasswordStrength.VERY_STRONG).check("kfcq7293")
 
 
 def test_password_check_reports_on_the_given_field() -> None:
     with pytest.raises(InvalidValue) as exc:
         PasswordPolicy().check("short", field="admin_password")
     assert exc.value.field == "admin_password"
+
+
+@pytest.mark.parametrize("password", ["password1", "Password1", "qwerty123", "abcd1234", "iloveyou1"])
+def test_common_passwords_are_refused_whatever_their_case(password: str) -> None:
+    with pytest.raises(InvalidValue) as exc:
+        PasswordPolicy().check(password)
+    assert exc.value.fields["rule"] == "COMMON"
+
+
+def test_common_passwords_are_accepted_when_the_check_is_switched_off() -> None:
+    PasswordPolicy(refuse_common=False).check("password1")
+
+
+def test_the_shipped_list_holds_ten_thousand_passwords() -> None:
+    from esign_core.model.policy import _common_passwords
+
+    assert len(_common_passwords()) >= 9900
+    assert "123456" in _common_passwords()
+
+
+def test_login_password_expires_after_the_period_only_when_rotation_is_on() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    changed = datetime(2026, 1, 1, tzinfo=UTC)
+    assert not PasswordPolicy().login_password_expired(changed, changed + timedelta(days=400))
+    policy = PasswordPolicy(rotation_enabled=True, rotation_days=30)
+    assert not policy.login_password_expired(changed, changed + timedelta(days=29))
+    assert policy.login_password_expired(changed, changed + timedelta(days=30))
+    signing = PasswordPolicy(signing_rotation_enabled=True, signing_rotation_days=60)
+    assert signing.signing_password_expired(changed, changed + timedelta(days=60))
+    assert not signing.login_password_expired(changed, changed + timedelta(days=60))

@@ -234,6 +234,7 @@ class AdminAccountMapper(Mapper[AdminAccount]):
             "password_changed_at": item.password_changed_at,
             "last_login_at": item.last_login_at,
             "mfa_secret_ref": item.mfa_secret_ref,
+            "mobile": str(item.mobile) if item.mobile else None,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> AdminAccount:
@@ -251,6 +252,7 @@ class AdminAccountMapper(Mapper[AdminAccount]):
             password_changed_at=row["password_changed_at"],
             last_login_at=row["last_login_at"],
             mfa_secret_ref=row["mfa_secret_ref"],
+            mobile=Phone(row["mobile"]) if row.get("mobile") else None,
         )
 
 

@@ -203,6 +203,7 @@ admin_accounts = sa.Table(
     sa.Column("password_changed_at", UtcDateTime, nullable=False),
     sa.Column("last_login_at", UtcDateTime),
     sa.Column("mfa_secret_ref", sa.Text),
+    sa.Column("mobile", sa.String(20)),  # 0009: the console's multi-factor SMS codes go here
     **MYSQL_OPTIONS,
 )
 
@@ -557,6 +558,7 @@ evidence_entries = sa.Table(
     sa.Column("previous_hash", sa.String(64), nullable=False),
     sa.Column("entry_hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("node", "sequence", name="uq_evidence_entries_node_sequence"),
+    sa.Index("ix_evidence_entries_action_at", "action", "at"),  # 0009: the console audit page
     **MYSQL_OPTIONS,
 )
 

@@ -8,7 +8,10 @@ by ``SECTION``.
 from __future__ import annotations
 
 import enum
+import functools
 import re
+from datetime import datetime, timedelta
+from importlib import resources
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -152,20 +155,40 @@ class PasswordStrength(enum.Enum):
 
 @attrs.frozen
 class PasswordPolicy(Section):
-    """密码安全设置 (一.4, 三.1.6)."""
+    """密码安全设置 (一.4, 三.1.6). The strength levels (also in docs/admin-guide.md):
+
+    - NORMAL (正常): at least 8 characters, with a letter and a digit;
+    - STRONG (强): at least 10 characters, with a lower-case letter, an upper-case letter and a digit;
+    - VERY_STRONG (极强): at least 12 characters, with a lower-case letter, an upper-case letter,
+      a digit and a symbol (any character that is not a letter or a digit).
+
+    Every level refuses passwords longer than 128 characters and, when ``refuse_common`` is on,
+    the 10,000 most common (breached) passwords, compared without case, offline.
+    """
 
     SECTION: ClassVar[str] = "password"
     strength: PasswordStrength = attrs.field(default=PasswordStrength.NORMAL, converter=_enum(PasswordStrength))
-    rotation_enabled: bool = attrs.field(default=False, validator=_bool)
+    rotation_enabled: bool = attrs.field(default=False, validator=_bool)  # login passwords
     rotation_days: int = attrs.field(default=90, validator=_in_range(7, 3650))
+    signing_rotation_enabled: bool = attrs.field(default=False, validator=_bool)  # signing passwords
+    signing_rotation_days: int = attrs.field(default=90, validator=_in_range(7, 3650))
+    lockout_threshold: int = attrs.field(default=5, validator=_in_range(3, 20))
+    lockout_minutes: int = attrs.field(default=15, validator=_in_range(1, 1440))
+    refuse_common: bool = attrs.field(default=True, validator=_bool)
+
+    def login_password_expired(self, changed_at: datetime, now: datetime) -> bool:
+        return self.rotation_enabled and now - changed_at >= timedelta(days=self.rotation_days)
+
+    def signing_password_expired(self, changed_at: datetime, now: datetime) -> bool:
+        return self.signing_rotation_enabled and now - changed_at >= timedelta(days=self.signing_rotation_days)
+
+    @property
+    def lock_for(self) -> timedelta:
+        return timedelta(minutes=self.lockout_minutes)
 
     def check(self, password: str, *, field: str = "password") -> None:
-        """Raise :class:`InvalidValue` naming what the password lacks for this strength.
-
-        NORMAL: at least 8 characters with letters and digits.
-        STRONG: at least 10, with lower case, upper case and digits.
-        VERY_STRONG: at least 12, with lower case, upper case, digits and a symbol.
-        """
+        """Raise :class:`InvalidValue` naming what the password lacks for this strength (its
+        ``rule`` field is the strength, or ``COMMON`` for a listed password)."""
         need = {PasswordStrength.NORMAL: 8, PasswordStrength.STRONG: 10, PasswordStrength.VERY_STRONG: 12}[
             self.strength
         ]
@@ -192,8 +215,23 @@ class PasswordPolicy(Section):
             problems.append("a symbol")
         if problems:
             raise InvalidValue(
-                field, f"password too weak for strength {self.strength.value}: needs " + ", ".join(problems)
+                field, f"password too weak for strength {self.strength.value}: needs " + ", ".join(problems),
+                rule=self.strength.value,
             )
+        if self.refuse_common and is_common_password(password):
+            raise InvalidValue(field, "this password is one of the most common (breached) passwords", rule="COMMON")
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("esign_core.model").joinpath("common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+
+
+def is_common_password(password: str) -> bool:
+    """True for one of the 10,000 most common passwords (case-insensitive; checked offline
+    against the list shipped as package data: no online breach service is called)."""
+    return password.lower() in _common_passwords()
 
 
 class DepartedPolicy(enum.Enum):
@@ -210,6 +248,13 @@ class LoginSettings(Section):
     mfa_required: bool = attrs.field(default=False, validator=_bool)
     departed_policy: DepartedPolicy = attrs.field(default=DepartedPolicy.AUTO_FREEZE, converter=_enum(DepartedPolicy))
 
+    def freeze_departed(self, *, has_files: bool) -> bool:
+        """Whether a departing employee's personal account is frozen (``Member.depart(freeze=...)``):
+        always, never, or only when the account has no files."""
+        if self.departed_policy is DepartedPolicy.FREEZE_IF_NO_FILES:
+            return not has_files
+        return self.departed_policy is DepartedPolicy.AUTO_FREEZE
+
 
 class PrintMode(enum.Enum):
     BROWSER = "BROWSER"
@@ -225,6 +270,10 @@ class PrintSettings(Section):
     mode: PrintMode = attrs.field(default=PrintMode.BROWSER, converter=_enum(PrintMode))
 
 
+#: The three built-in login backgrounds and an uploaded one (kept in BrandImages).
+LOGIN_BACKGROUNDS: tuple[str, ...] = ("builtin-1", "builtin-2", "builtin-3", "custom")
+
+
 @attrs.frozen
 class DisplaySettings(Section):
     """系统显示设置 and theme (一.3)."""
@@ -236,7 +285,17 @@ class DisplaySettings(Section):
     short_name: str = attrs.field(default="电子签约", validator=_text(20))
     screenshot_watermark: bool = attrs.field(default=True, validator=_bool)
     theme_color: str = attrs.field(default="#1677FF")
-    login_background: str = attrs.field(default="builtin-1", validator=_text(100))
+    login_background: str = attrs.field(default="builtin-1")
+    custom_css: str = attrs.field(default="", validator=_text(20000, required=False))
+    # Short digests of the uploaded images kept in BrandImages ("" = none, use the default).
+    nav_logo_id: str = attrs.field(default="", validator=_text(64, required=False))
+    login_logo_id: str = attrs.field(default="", validator=_text(64, required=False))
+    background_id: str = attrs.field(default="", validator=_text(64, required=False))
+
+    @login_background.validator
+    def _check_background(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if value not in LOGIN_BACKGROUNDS:
+            raise InvalidValue("login_background", f"login background must be one of {', '.join(LOGIN_BACKGROUNDS)}")
 
     @theme_color.validator
     def _check_color(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
@@ -297,6 +356,24 @@ class MailSettings(Section):
     def _check_tls(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
         if value not in ("NONE", "STARTTLS", "SSL"):
             raise InvalidValue("tls", "tls must be NONE, STARTTLS or SSL")
+
+
+def _image(inst: object, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, str) or len(value) > 4_000_000:
+        raise InvalidValue(attribute.name, f"{attribute.name} must be a base64 image of at most 3 MB")
+
+
+@attrs.frozen
+class BrandImages(Section):
+    """The navigation-bar and login-page logos and the uploaded login background (一.3), as
+    base64 of the images the server produced (cropped, re-encoded, metadata stripped). Changed
+    only through the console's upload, which checks and re-encodes them."""
+
+    SECTION: ClassVar[str] = "brand_images"
+    DIRECT_CHANGE: ClassVar[bool] = False
+    nav_logo: str = attrs.field(default="", validator=_image, repr=False)
+    login_logo: str = attrs.field(default="", validator=_image, repr=False)
+    login_background: str = attrs.field(default="", validator=_image, repr=False)
 
 
 #: The storage backends the manual offers (一.2.2 2); plugins registered under the ``esign.storage``
@@ -365,6 +442,7 @@ ALL_SECTIONS: tuple[type[Section], ...] = (
     SmsSettings,
     MailSettings,
     StorageSettings,
+    BrandImages,
 )
 SECTIONS_BY_NAME: dict[str, type[Section]] = {s.SECTION: s for s in ALL_SECTIONS}
 

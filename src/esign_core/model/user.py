@@ -104,6 +104,32 @@ class Permission(enum.Enum):
     CERTIFICATES = "certificates"  # 证书管理
     INTEGRATION = "integration"  # 集成中心
     ADMINS = "admins"  # 权限管理
+    # Fine-grained console pages and actions (manual 一.5.1, 三). A dotted value is granted by any
+    # of its prefixes, so a role holding ``settings`` has every ``settings.*`` permission; see
+    # esign_core.model.permission_tree for the tree the console shows.
+    SETTINGS_SYSTEM_VIEW = "settings.system.view"  # 系统参数设置: 查看
+    SETTINGS_SYSTEM_EDIT = "settings.system.edit"  # 系统参数设置: 修改, 测试转换
+    SETTINGS_STORAGE_VIEW = "settings.storage.view"
+    SETTINGS_STORAGE_EDIT = "settings.storage.edit"
+    SETTINGS_APPEARANCE_VIEW = "settings.appearance.view"  # 系统显示设置, 主题, 登录背景, CSS
+    SETTINGS_APPEARANCE_EDIT = "settings.appearance.edit"
+    SETTINGS_PASSWORD_VIEW = "settings.password.view"  # 密码安全设置
+    SETTINGS_PASSWORD_EDIT = "settings.password.edit"
+    SETTINGS_LOGIN_VIEW = "settings.login.view"  # 其他设置: 多因子登录, 离职员工冻结
+    SETTINGS_LOGIN_EDIT = "settings.login.edit"
+    SETTINGS_GENERAL_VIEW = "settings.general.view"  # APP, 打印, 物理用印, 存证方式, 文件签署
+    SETTINGS_GENERAL_EDIT = "settings.general.edit"
+    ADMINS_ROLES_VIEW = "admins.roles.view"  # 角色管理
+    ADMINS_ROLES_EDIT = "admins.roles.edit"
+    ADMINS_ACCOUNTS_VIEW = "admins.accounts.view"  # 账号管理
+    ADMINS_ACCOUNTS_EDIT = "admins.accounts.edit"
+    AUDIT = "audit"  # 操作日志
+    AUDIT_VIEW = "audit.view"
+
+    def granted_by(self, held: frozenset[Permission] | set[Permission]) -> bool:
+        """True when ``held`` contains this permission or one of its dotted prefixes."""
+        parts = self.value.split(".")
+        return any(Permission._value2member_map_.get(".".join(parts[:i])) in held for i in range(1, len(parts) + 1))
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -115,6 +141,18 @@ class Role(Aggregate):
 
     def grant(self, *perms: Permission) -> None:
         self.permissions = self.permissions | set(perms)
+
+    def describe(self, *, name: str, description: str) -> None:
+        if self.builtin:
+            raise InvalidTransition("built-in roles cannot be changed")
+        self.name = require_text("name", name, max_len=30)
+        self.description = require_text("description", description, max_len=200, allow_empty=True)
+
+    def set_permissions(self, perms: frozenset[Permission]) -> None:
+        """Replace the role's permissions (built-in roles keep all of theirs)."""
+        if self.builtin:
+            raise InvalidTransition("built-in roles cannot be changed")
+        self.permissions = frozenset(perms)
 
     def revoke(self, *perms: Permission) -> None:
         if self.builtin:
@@ -150,7 +188,8 @@ class AdminAccount(Aggregate):
     locked_until: datetime | None = None
     password_changed_at: datetime
     last_login_at: datetime | None = None
-    mfa_secret_ref: str | None = attrs.field(default=None, repr=False)
+    mfa_secret_ref: str | None = attrs.field(default=None, repr=False)  # sealed TOTP secret (动态令牌)
+    mobile: Phone | None = None  # receives the console's multi-factor SMS codes
 
     MAX_FAILURES = 5
     LOCK_FOR = timedelta(minutes=15)
@@ -171,12 +210,14 @@ class AdminAccount(Aggregate):
         self.last_login_at = at
         self.record(AdminLoggedIn(self.id, at))
 
-    def login_failed(self, at: datetime) -> None:
-        """Count a wrong password; lock the account after MAX_FAILURES in a row."""
+    def login_failed(self, at: datetime, *, max_failures: int | None = None,
+                     lock_for: timedelta | None = None) -> None:
+        """Count a wrong password; lock the account for ``lock_for`` after ``max_failures`` in a
+        row (the password policy's lockout settings; MAX_FAILURES and LOCK_FOR by default)."""
         self.failed_logins += 1
-        locked = self.failed_logins >= self.MAX_FAILURES
+        locked = self.failed_logins >= (max_failures or self.MAX_FAILURES)
         if locked:
-            self.locked_until = at + self.LOCK_FOR
+            self.locked_until = at + (lock_for or self.LOCK_FOR)
             self.failed_logins = 0
         self.record(AdminLoginFailed(self.id, at, locked))
 
@@ -194,3 +235,14 @@ class AdminAccount(Aggregate):
 
     def assign_roles(self, role_ids: frozenset[int]) -> None:
         self.role_ids = frozenset(role_ids)
+
+    def bind_totp(self, secret_ref: str) -> None:
+        """Bind a dynamic token (TOTP); ``secret_ref`` is the sealed secret, never the secret."""
+        self.mfa_secret_ref = secret_ref
+
+    def unbind_totp(self) -> None:
+        self.mfa_secret_ref = None
+
+    def change_profile(self, *, display_name: str, mobile: Phone | None) -> None:
+        self.display_name = require_text("display_name", display_name, max_len=50, allow_empty=True)
+        self.mobile = mobile

@@ -58,5 +58,9 @@ class AddExternalEnterprise(Command):
 
 @attrs.frozen
 class ChangeSettings(Command):
+    """Change one settings section; ``actor``/``ip`` say who and from where, for the audit."""
+
     section: str
     changes: dict = attrs.field(factory=dict)  # type: ignore[type-arg]
+    actor: str = "cli"
+    ip: str | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from esign_core.errors import DomainError
+from esign_core.model.audit import Actor, audit_record, diff
 from esign_core.model.policy import Section, section_class
-from esign_core.ports import UnitOfWork
+from esign_core.ports import Clock, UnitOfWork
 from esign_core.services.commands import ChangeSettings
 
 
@@ -15,8 +17,10 @@ def get_settings(section: str, *, uow: UnitOfWork) -> Section:
         return uow.settings.get(section_class(section))
 
 
-def change_settings(cmd: ChangeSettings, *, uow: UnitOfWork) -> Section:
-    """Validate and store a change to one section; raises InvalidValue naming the bad key."""
+def change_settings(cmd: ChangeSettings, *, uow: UnitOfWork, clock: Clock) -> Section:
+    """Validate and store a change to one section, with its audit record (who, from where,
+    old → new, secrets masked) in the same unit of work; raises InvalidValue naming the bad key.
+    A change that changes nothing is not recorded."""
     cls = section_class(cmd.section)
     if not cls.DIRECT_CHANGE:
         raise DomainError(
@@ -27,9 +31,20 @@ def change_settings(cmd: ChangeSettings, *, uow: UnitOfWork) -> Section:
     with uow:
         current = uow.settings.get(cls)
         updated = current.evolve(**_coerce(cls, cmd.changes))
-        uow.settings.put(updated)
+        store_section(uow, current, updated, actor=Actor(cmd.actor, cmd.ip), at=clock.now())
         uow.commit()
         return updated
+
+
+def store_section(uow: UnitOfWork, current: Section, updated: Section, *, actor: Actor, at: datetime,
+                  images: tuple[str, ...] = ()) -> None:
+    """Stage ``updated`` and its audit record inside an open unit of work (for use cases that
+    change a section their own way, such as storage or the brand images)."""
+    changes = diff(current.to_dict(), updated.to_dict(), images=images)
+    if not changes:
+        return
+    uow.settings.put(updated)
+    uow.evidence.append(audit_record(updated.SECTION, changes, actor=actor, at=at))
 
 
 def _coerce(cls: type[Section], changes: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def initialize_platform(
             role_ids=frozenset({role.id}),
             system=True,
             password_changed_at=now,
+            mobile=mobile,  # receives the console's multi-factor SMS codes
         )
         org = Organization.create(
             id=ids.next_id(),

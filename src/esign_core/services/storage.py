@@ -5,11 +5,13 @@ platform only once all of them are verified there (``esign storage migrate``).""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 import attrs
 
 from esign_core.errors import DomainError, StorageError
+from esign_core.model.audit import Actor
 from esign_core.model.policy import StorageSettings
 from esign_core.ports import UnitOfWork
 from esign_core.ports.blob_references import BlobReferences, MigrationJournal
@@ -238,7 +240,7 @@ class ConfigureResult:
 
 
 def configure_storage(settings: StorageSettings, *, store: BlobStore, references: BlobReferences,
-                      uow: UnitOfWork) -> ConfigureResult:
+                      uow: UnitOfWork, actor: Actor | None = None, at: datetime | None = None) -> ConfigureResult:
     """Save new storage settings after proving them: the connection test (write, read back,
     delete a probe) must pass, and every object the database points to must already be in the new
     store — moving the files is ``migrate``'s job. Nothing is saved when a step fails. Raises
@@ -261,7 +263,12 @@ def configure_storage(settings: StorageSettings, *, store: BlobStore, references
             return ConfigureResult(tuple(steps), saved=False)
         steps.append(("existing files", True, f"all {len(refs)} stored files present"))
     with uow:
-        uow.settings.put(settings)
+        if at is not None:  # audited (who, from where, old → new with sealed secrets masked)
+            from esign_core.services.settings import store_section
+
+            store_section(uow, uow.settings.get(StorageSettings), settings, actor=actor or Actor(), at=at)
+        else:
+            uow.settings.put(settings)
         uow.commit()
     steps.append(("save", True, f"storage is now {settings.backend}"))
     return ConfigureResult(tuple(steps), saved=True)

@@ -1,0 +1,39 @@
+"""The console's navigation: one entry per page, shown only to accounts that may open it (the
+same permission the page's route handler declares for :func:`esign_http.access.console_gate`)."""
+
+from __future__ import annotations
+
+import attrs
+
+from esign_core.model.permission_tree import allows
+from esign_core.model.user import Permission
+from esign_http.i18n import _l
+
+P = Permission
+
+
+@attrs.frozen
+class NavEntry:
+    label: str  # Chinese msgid
+    path: str
+    permission: Permission | None  # None: every logged-in account
+    group: str = ""
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry(_l("首页"), "/console", None),
+    NavEntry(_l("系统参数设置"), "/console/settings/system", P.SETTINGS_SYSTEM_VIEW, _l("系统设置")),
+    NavEntry(_l("文件存储方式"), "/console/settings/storage", P.SETTINGS_STORAGE_VIEW, _l("系统设置")),
+    NavEntry(_l("系统显示设置"), "/console/settings/appearance", P.SETTINGS_APPEARANCE_VIEW, _l("系统设置")),
+    NavEntry(_l("密码安全设置"), "/console/settings/password", P.SETTINGS_PASSWORD_VIEW, _l("系统设置")),
+    NavEntry(_l("其他设置"), "/console/settings/login", P.SETTINGS_LOGIN_VIEW, _l("系统设置")),
+    NavEntry(_l("通用设置"), "/console/settings/general", P.SETTINGS_GENERAL_VIEW, _l("系统设置")),
+    NavEntry(_l("角色管理"), "/console/admins/roles", P.ADMINS_ROLES_VIEW, _l("权限管理")),
+    NavEntry(_l("账号管理"), "/console/admins/accounts", P.ADMINS_ACCOUNTS_VIEW, _l("权限管理")),
+    NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),
+    NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
+)
+
+
+def nav_for(held: frozenset[Permission]) -> list[NavEntry]:
+    return [e for e in NAV if e.permission is None or allows(held, e.permission)]
