@@ -237,7 +237,9 @@ class MailTemplate:
     def __attrs_post_init__(self) -> None:
         ev = message_event(self.event)
         check_text(self.subject, ev, field="subject", max_len=MAIL_SUBJECT_MAX, need_all=False)
-        check_text(self.body, ev, field="body", max_len=MAIL_BODY_MAX)
+        check_text(self.body, ev, field="body", max_len=MAIL_BODY_MAX, need_all=False)
+        # Subject and body together must carry every required parameter.
+        check_text(self.subject + "\n" + self.body, ev, field="body", max_len=MAIL_SUBJECT_MAX + MAIL_BODY_MAX + 1)
         if ev.required and not self.enabled:
             raise DomainError(f"{ev.code} is a required event (必要消息事件) and cannot be disabled", event=ev.code)
 

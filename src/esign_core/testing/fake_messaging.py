@@ -63,7 +63,8 @@ class InMemorySmsRecords:
             self._records[record.key] = record
 
     def search(self, *, mobile: str = "", limit: int = 50, offset: int = 0) -> tuple[Sequence[SmsRecord], int]:
-        found = sorted((r for r in self._records.values() if mobile in r.mobile), key=lambda r: r.at, reverse=True)
+        digits = "".join(c for c in mobile if c.isdigit() or c == "+")
+        found = sorted((r for r in self._records.values() if digits in r.mobile), key=lambda r: r.at, reverse=True)
         return found[offset:offset + limit], len(found)
 
     def statistics(self, *, months: int = 12, until: datetime) -> SmsStatistics:
