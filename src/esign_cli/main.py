@@ -67,6 +67,7 @@ def version() -> None:
 
 def _register() -> None:
     from esign_cli import apps, db, doctor, evidence, licence, pki, seals, serve, settings, setup, signing, storage
+    from esign_cli import messaging as messaging_cli
     from esign_cli import templates as template_cli
 
     del seals  # imported for its side effect: its commands attach themselves to the `seal` group
@@ -85,6 +86,8 @@ def _register() -> None:
     cli.add_command(storage.storage)
     cli.add_command(apps.app_group)
     cli.add_command(template_cli.template_group)
+    cli.add_command(messaging_cli.sms_group)
+    cli.add_command(messaging_cli.mail_group)
 
 
 _register()

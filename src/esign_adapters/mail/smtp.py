@@ -68,6 +68,12 @@ class SmtpMailSender:
                    username=settings.username, password=password, timeout=settings.timeout, ssl_context=context,
                    sender_name=sender_name)
 
+    def with_password(self, password: str) -> SmtpMailSender:
+        """The same server with another password (a test of settings not saved yet)."""
+        return SmtpMailSender(host=self.host, port=self.port, sender=self.sender, tls=self.tls,
+                              username=self.username, password=password, timeout=self.timeout,
+                              ssl_context=self._context, sender_name=self.sender_name)
+
     def message(self, *, to: str, subject: str, body: str, idempotency_key: str) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
