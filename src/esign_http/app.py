@@ -33,6 +33,7 @@ from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.console import ConsoleController
 from esign_http.errors import EXCEPTION_HANDLERS
+from esign_http.mail_pages import MailSettingsController, NoticeSettingsController
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
@@ -41,6 +42,7 @@ from esign_http.ratelimit import LoginThrottle
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
+from esign_http.sms_pages import SmsSettingsController
 from esign_http.storage_pages import StorageSettingsController
 from esign_http.templating import template_config
 
@@ -80,7 +82,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                                name="static")
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
-                        ConsoleController, StorageSettingsController, portal_router, open_router, api_router,
+                        ConsoleController, StorageSettingsController, SmsSettingsController,
+                        MailSettingsController, NoticeSettingsController, portal_router, open_router, api_router,
                         pki_router, static_router],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
