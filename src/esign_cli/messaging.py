@@ -76,7 +76,8 @@ def sms_template(ctx: click.Context, event: str, content: str | None, template_i
     platform = load_platform(ctx)
     current = admin.current(platform)[1].own_template(event)
     tid = current.provider_template_id if template_id is None else template_id
-    on = (current.enabled or bool(tid)) if enabled is None else enabled
+    required = any(ev.required for ev in MESSAGE_EVENTS if ev.code == current.event)
+    on = (current.enabled or required) if enabled is None else enabled
     saved = platform.handle(use_cases.SaveSmsTemplate(current.event, content or current.content, tid, on))
     out.print(f"{saved.event}: {'on' if saved.enabled else 'off'}, template id {saved.provider_template_id or '-'}")
 
