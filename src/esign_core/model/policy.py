@@ -267,33 +267,6 @@ class ConversionSettings(Section):
     office_path: str = attrs.field(default="", validator=_text(500, required=False))
 
 
-#: The storage backends the manual offers (一.2.2 2); plugins registered under the ``esign.storage``
-#: entry-point group add more names.
-STORAGE_BACKENDS: tuple[str, ...] = ("local", "nas", "smb", "s3", "hdfs", "fastdfs")
-#: Settings that hold a secret are stored only as ``<name>_secret_ref`` (a SecretBox token).
-SECRET_SETTING = re.compile(r"password|secret|token|passphrase|private_key|credential")
-_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-
-
-def _storage_config(inst: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
-    if not isinstance(value, dict) or len(value) > 50:
-        raise InvalidValue("config", "storage config must be a mapping of at most 50 settings")
-    for key, item in value.items():
-        if not isinstance(key, str) or not _SETTING_NAME.match(key):
-            raise InvalidValue("config", f"storage setting name {key!r} must be lower-case letters, digits and _")
-        if SECRET_SETTING.search(key) and not key.endswith("_secret_ref"):
-            raise InvalidValue(key, f"storage setting {key!r} is a secret: store it sealed, as {key}_secret_ref")
-        if item is not None and not isinstance(item, str | int | float | bool):
-            raise InvalidValue(key, f"storage setting {key!r} must be text, a number or true/false")
-        if isinstance(item, str) and len(item) > 4000:
-            raise InvalidValue(key, f"storage setting {key!r} is too long")
-
-
-def _masked(config: dict[str, Any]) -> str:
-    return repr({k: "***" if k.endswith("_secret_ref") else v for k, v in config.items()})
-
-
 class SmsChannelMode(enum.Enum):
     PLATFORM = "PLATFORM"
     OWN = "OWN"
@@ -310,7 +283,11 @@ class SmsSettings(Section):
     channel: SmsChannelMode = attrs.field(default=SmsChannelMode.PLATFORM, converter=_enum(SmsChannelMode))
     provider: str = attrs.field(default="", validator=_text(50, required=False))
     #: The own channel's provider settings; secrets only as sealed ``*_secret_ref`` tokens.
-    config: dict[str, Any] = attrs.field(factory=dict, validator=_storage_config, repr=_masked, hash=False)
+    config: dict[str, Any] = attrs.field(factory=dict, repr=lambda c: _masked(c), hash=False)
+
+    @config.validator
+    def _check_config(self, attribute: attrs.Attribute, value: dict[str, Any]) -> None:  # type: ignore[type-arg]
+        _storage_config(self, attribute, value)
 
 
 @attrs.frozen
@@ -342,6 +319,33 @@ class MailSettings(Section):
     def _check_tls(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
         if value not in ("NONE", "STARTTLS", "SSL"):
             raise InvalidValue("tls", "tls must be NONE, STARTTLS or SSL")
+
+
+#: The storage backends the manual offers (一.2.2 2); plugins registered under the ``esign.storage``
+#: entry-point group add more names.
+STORAGE_BACKENDS: tuple[str, ...] = ("local", "nas", "smb", "s3", "hdfs", "fastdfs")
+#: Settings that hold a secret are stored only as ``<name>_secret_ref`` (a SecretBox token).
+SECRET_SETTING = re.compile(r"password|secret|token|passphrase|private_key|credential")
+_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_SETTING_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _storage_config(inst: object, attribute: attrs.Attribute, value: object) -> None:  # type: ignore[type-arg]
+    if not isinstance(value, dict) or len(value) > 50:
+        raise InvalidValue("config", "storage config must be a mapping of at most 50 settings")
+    for key, item in value.items():
+        if not isinstance(key, str) or not _SETTING_NAME.match(key):
+            raise InvalidValue("config", f"storage setting name {key!r} must be lower-case letters, digits and _")
+        if SECRET_SETTING.search(key) and not key.endswith("_secret_ref"):
+            raise InvalidValue(key, f"storage setting {key!r} is a secret: store it sealed, as {key}_secret_ref")
+        if item is not None and not isinstance(item, str | int | float | bool):
+            raise InvalidValue(key, f"storage setting {key!r} must be text, a number or true/false")
+        if isinstance(item, str) and len(item) > 4000:
+            raise InvalidValue(key, f"storage setting {key!r} is too long")
+
+
+def _masked(config: dict[str, Any]) -> str:
+    return repr({k: "***" if k.endswith("_secret_ref") else v for k, v in config.items()})
 
 
 @attrs.frozen
