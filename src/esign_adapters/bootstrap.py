@@ -104,6 +104,8 @@ class Platform:
             converter=_Lazy(lambda: self.converter),
             template_renderer=_Lazy(lambda: self.template_renderer),
             resolver=resolve_host,
+            inbox=_Lazy(lambda: self.inbox),
+            push=_Lazy(lambda: self.push_sender),
         )
         return bus.handle(command)
 
@@ -190,11 +192,70 @@ class Platform:
 
     @cached_property
     def sms(self) -> Any:
-        """The SMS channel. Only the development channel exists yet: codes are written to
-        ``<data_dir>/dev-sms.log``, never sent (real providers come with the messaging issue)."""
+        """The SMS channel (短信设置, docs/messaging-channels.md): the platform channel — in this
+        installation the development channel, which writes ``<mobile> <code>`` lines to
+        ``<data_dir>/dev-sms.log`` and sends nothing — or the own channel (an ``esign.sms``
+        provider), per the stored settings; every send is recorded in the SMS records."""
+        from esign_adapters.sms.channels import RecordingSmsChannel, SelectingSmsChannel
         from esign_adapters.sms.dev import FileSmsChannel
+        from esign_core.model.messaging import SmsTemplates
+        from esign_core.model.policy import SmsSettings
 
-        return FileSmsChannel(self.settings.data_dir / "dev-sms.log")
+        def current() -> tuple[Any, Any]:
+            with self.uow() as uow:
+                return uow.settings.get(SmsSettings), uow.settings.get(SmsTemplates)
+
+        dev = FileSmsChannel(self.settings.data_dir / "dev-sms.log")
+        selecting = SelectingSmsChannel(current, platform_channel=dev, secrets=self.secrets)
+        return RecordingSmsChannel(selecting, records=self.sms_records, clock=self.clock)
+
+    @cached_property
+    def sms_records(self) -> Any:
+        """短信记录 / 短信统计 (``sms_records``; in memory without an SQL engine)."""
+        if self.engine is None:
+            from esign_core.testing.fake_messaging import InMemorySmsRecords
+
+            return InMemorySmsRecords()
+        from esign_adapters.db.message_log import SqlSmsRecords
+
+        return SqlSmsRecords(self.engine)
+
+    @cached_property
+    def inbox(self) -> Any:
+        """In-site messages (站内信)."""
+        if self.engine is None:
+            from esign_core.testing.fake_messaging import InMemoryInbox
+
+            return InMemoryInbox()
+        from esign_adapters.db.message_log import SqlInbox
+
+        return SqlInbox(self.engine)
+
+    @cached_property
+    def mail_sender(self) -> Any:
+        """SMTP per the stored mail settings (邮件服务配置); templates per event."""
+        from esign_adapters.mail.smtp import SelectingMailSender
+        from esign_core.model.messaging import MailTemplates
+        from esign_core.model.policy import MailSettings
+
+        def current() -> tuple[Any, Any]:
+            with self.uow() as uow:
+                return uow.settings.get(MailSettings), uow.settings.get(MailTemplates)
+
+        return SelectingMailSender(current, secrets=self.secrets)
+
+    @cached_property
+    def push_sender(self) -> Any:
+        """``[push] provider`` in esign.toml (an ``esign.push`` plugin); by default the
+        development ``log`` sender writing ``<data_dir>/dev-push.log``."""
+        from esign_adapters.push.registry import load_push_sender
+
+        push = self.settings.file_values.get("push", {})
+        config = dict(push) if isinstance(push, dict) else {}
+        name = str(config.pop("provider", "log"))
+        if name == "log":
+            config.setdefault("path", str(self.settings.data_dir / "dev-push.log"))
+        return load_push_sender(name, config, secrets=self.secrets)
 
     # -- file storage (manual 一.2.2 2; docs/storage.md) ----------------------------------------
     def storage_settings(self) -> Any:

@@ -23,7 +23,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -44,6 +44,23 @@ _ACTION_STATUS = {"WAITING": "待签署", "SIGNING": "签署中", "SIGNED": "已
 _ACTION_TYPE = {"CORPORATE": "企业签章", "PERSONAL": "个人签字", "LP": "法定代表人", "AUDIT": "审批",
                 "OPERATOR": "经办人签字"}
 
+
+_reportlab_to_unicode_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap writes each code point as ``<%04X>``, so a character beyond
+    the BMP (U+2003E, a rare name character set in a host font) comes out as five hex digits and
+    text extraction reads garbage. Write those as UTF-16BE surrogate pairs, as the PDF
+    specification wants; BMP entries are unchanged."""
+    cmap = _reportlab_to_unicode_cmap(fontname, subset)
+    for i, v in enumerate(subset):
+        if v > 0xFFFF:
+            cmap = cmap.replace(f"<{i:02X}> <{v:04X}>", f"<{i:02X}> <{chr(v).encode('utf-16-be').hex().upper()}>")
+    return cmap
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 @functools.cache
 def _font() -> tuple[str, bool]:

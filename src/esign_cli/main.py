@@ -83,6 +83,7 @@ def _register() -> None:
         storage,
     )
     from esign_cli import devices as device_cli
+    from esign_cli import messaging as messaging_cli
     from esign_cli import plugins as plugin_cli
     from esign_cli import tasks as task_cli
     from esign_cli import templates as template_cli
@@ -113,6 +114,8 @@ def _register() -> None:
     cli.add_command(people.members_group)
     cli.add_command(people.contacts_group)
     cli.add_command(people.users_group)
+    cli.add_command(messaging_cli.sms_group)
+    cli.add_command(messaging_cli.mail_group)
 
 
 _register()

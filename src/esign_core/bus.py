@@ -28,6 +28,7 @@ from esign_core.services import (
     documents,
     integration,
     licensing,
+    messaging,
     notifications,
     org_admin,
     orgs,
@@ -114,6 +115,14 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     **seal_queries.HANDLERS,
     **directory.HANDLERS,
     **org_admin.HANDLERS,
+    messaging.SaveSmsTemplate: messaging.save_sms_template,
+    messaging.SetSmsEventEnabled: messaging.set_sms_event_enabled,
+    messaging.SaveSmsChannel: messaging.save_sms_channel,
+    messaging.UseSmsChannel: messaging.use_sms_channel,
+    messaging.ConfigureMail: messaging.configure_mail,
+    messaging.SaveMailTemplate: messaging.save_mail_template,
+    messaging.SetNoticeEnabled: messaging.set_notice_enabled,
+    messaging.NotifySealEvent: messaging.notify_seal_event,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from esign_core.errors import AlreadyInitialized, PermissionDenied
 from esign_core.model.permission_tree import allows, effective_permissions
 from esign_core.model.user import AdminAccount, Permission
-from esign_http.context import initialized, now_seconds, platform_of
+from esign_http.context import client_ip, initialized, now_seconds, platform_of
 from esign_http.security import CSRF_HEADER, csrf_header_valid
 from esign_http.sessions import logged_in_account
 
@@ -129,6 +129,13 @@ def account_of(request: AnyRequest) -> AdminAccount:
     """The account :func:`console_gate` or :func:`api_gate` let through."""
     return request.scope["state"]["esign.account"]  # type: ignore[no-any-return]
 
+
+def by(request: AnyRequest, command: Any) -> Any:
+    """``command`` as changed by the logged-in account from the client's address (its ``actor``
+    and ``ip`` fields, recorded in the audit)."""
+    import attrs
+
+    return attrs.evolve(command, actor=account_of(request).username, ip=client_ip(request))
 
 
 

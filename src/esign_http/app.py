@@ -36,6 +36,7 @@ from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
 from esign_http.errors import EXCEPTION_HANDLERS
 from esign_http.import_pages import ImportController
+from esign_http.mail_pages import MailSettingsController, NoticeSettingsController
 from esign_http.member_pages import MemberController
 from esign_http.messaging_pages import MESSAGING_CONTROLLERS
 from esign_http.open_platform import open_router
@@ -47,6 +48,7 @@ from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
+from esign_http.sms_pages import SmsSettingsController
 from esign_http.storage_pages import StorageSettingsController
 from esign_http.templating import template_config
 
@@ -87,7 +89,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
     return Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
                         ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
-                        DirectoryController, ImportController, MemberController, portal_router, open_router,
+                        DirectoryController, ImportController, MemberController, SmsSettingsController,
+                        MailSettingsController, NoticeSettingsController, portal_router, open_router,
                         api_router, pki_router, static_router, *MESSAGING_CONTROLLERS],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},

@@ -56,6 +56,8 @@ _MESSAGES: dict[type[e.EsignError], str] = {
     e.ConcurrencyError: _l("数据已被他人修改，请刷新后重试。"),
     e.DatabaseError: _l("数据库不可用：%(detail)s"),
     e.ConfigurationError: _l("配置错误：%(detail)s"),
+    e.SmsError: _l("短信发送失败：%(detail)s"),
+    e.MailError: _l("邮件发送失败：%(detail)s"),
     e.PortError: _l("外部服务暂不可用，请稍后重试。"),
     e.EsignError: _l("操作失败：%(detail)s"),
 }

@@ -32,6 +32,7 @@ from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
 from esign_http.portal_codes import CodeRefused, SmsCodes
+from esign_http.portal_inbox import inbox_page, mark_read, unread_count
 from esign_http.portal_links import LinkClaims, LinkError, digest
 from esign_http.portal_preview import page_count, page_png
 from esign_http.portal_view import PortalView, load_view, portal_links
@@ -104,6 +105,7 @@ def _render(request: AnyRequest, template: str, token: str, view: PortalView, *,
             **context: Any) -> Response[Any]:
     context.setdefault("error", None)
     context.setdefault("notice", None)
+    context.setdefault("inbox_unread", unread_count(platform_of(request), view))
     return page(request, template, status_code=status_code, view_token=token, **view.context(), **context)
 
 
@@ -322,5 +324,5 @@ def portal_home(request: AnyRequest) -> Response[Any]:
 
 
 portal_router = Router(path="/portal", route_handlers=[portal_home, sign_page, send_code, verify_code, page_image,
-                                                       sign, reject, done, download],
+                                                       sign, reject, done, download, inbox_page, mark_read],
                        before_request=require_initialized, include_in_schema=False)

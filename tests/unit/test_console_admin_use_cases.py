@@ -24,6 +24,7 @@ from esign_core.services.admins import (
 from esign_core.services.audit import search_audit
 from esign_core.services.auth import login_status
 from esign_core.services.commands import ChangeSettings, LoginAdmin
+from esign_core.services.messaging import ConfigureMail
 from esign_core.testing import FixedClock, InMemoryUnitOfWork, PlainPasswordHasher, SequentialIds, XorSecretBox
 
 
@@ -65,7 +66,7 @@ def test_creating_an_account_checks_the_password_policy_and_the_name(platform: W
 def test_changes_are_audited_with_actor_ip_and_masked_secrets(platform: World) -> None:
     account_id = _account(platform)
     platform.handle(ChangeSettings("password", {"strength": "STRONG"}, actor="root", ip="10.0.0.2"))
-    platform.handle(ChangeSettings("mail", {"password_secret_ref": "sealed-token"}, actor="root"))
+    platform.handle(ConfigureMail("ops@example.com", "smtp.example.com", 465, password="sealed-token", actor="root"))
     platform.handle(ChangeAdminAccount(account_id, "运维2", "", frozenset(), new_password="Zx9-qv7Lm2Q",
                                        actor="root"))
     entries = search_audit(AuditQuery(), uow=platform.uow)

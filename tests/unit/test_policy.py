@@ -157,7 +157,8 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
     },
     SystemParameters: {"external_address": "https://sign.example.com", "use_external_api": False},
     ConversionSettings: {"service": "OFFICE", "office_path": "/opt/libreoffice"},
-    SmsSettings: {"channel": "OWN", "provider": "aliyun"},
+    SmsSettings: {"channel": "OWN", "provider": "aliyun",
+                  "config": {"access_key_id": "LTAI", "access_key_secret_secret_ref": "tok"}},
     MailSettings: {
         "sender": "noreply@example.com",
         "smtp_host": "smtp.example.com",
@@ -165,6 +166,8 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "tls": "STARTTLS",
         "username": "noreply",
         "password_secret_ref": "secret:mail",
+        "timeout": 30,
+        "ca_file": "/etc/esign/mail-ca.pem",
     },
     BrandImages: {"nav_logo": "iVBORw0KGgo=", "login_logo": "", "login_background": ""},
     StorageSettings: {"backend": "s3", "config": {"bucket": "contracts", "secret_access_key_secret_ref": "tok"}},

@@ -621,5 +621,40 @@ task_runs = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# Messaging (三.6): SMS records keyed by the delivery's idempotency key (retries update one row),
+# and in-site messages (站内信), stored once per key. Written by esign_adapters.db.message_log.
+sms_records = sa.Table(
+    "sms_records",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("mobile", sa.String(32), nullable=False, index=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("provider", sa.String(50), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.String(200), nullable=False),
+    sa.Column("error", sa.String(500), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("month", sa.String(7), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+inbox_messages = sa.Table(
+    "inbox_messages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("read_at", UtcDateTime),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

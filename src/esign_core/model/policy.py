@@ -21,6 +21,7 @@ from esign_core.errors import InvalidValue
 S = TypeVar("S", bound="Section")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_EMAIL = re.compile(r"^[^@\s<>,;]{1,64}@[A-Za-z0-9.-]{1,253}$")
 
 
 def _in_range(lo: int, hi: int):  # type: ignore[no-untyped-def]
@@ -336,8 +337,17 @@ class SmsSettings(Section):
     """短信设置 (三.6.1): platform channel by default."""
 
     SECTION: ClassVar[str] = "sms"
+    #: Changed through the messaging use cases (``esign sms``, the console's SMS page), which check
+    #: the provider settings and seal its secrets first.
+    DIRECT_CHANGE: ClassVar[bool] = False
     channel: SmsChannelMode = attrs.field(default=SmsChannelMode.PLATFORM, converter=_enum(SmsChannelMode))
     provider: str = attrs.field(default="", validator=_text(50, required=False))
+    #: The own channel's provider settings; secrets only as sealed ``*_secret_ref`` tokens.
+    config: dict[str, Any] = attrs.field(factory=dict, repr=lambda c: _masked(c), hash=False)
+
+    @config.validator
+    def _check_config(self, attribute: attrs.Attribute, value: dict[str, Any]) -> None:  # type: ignore[type-arg]
+        _storage_config(self, attribute, value)
 
 
 @attrs.frozen
@@ -345,12 +355,25 @@ class MailSettings(Section):
     """邮件服务配置. The password is kept as a reference to an encrypted secret, never in clear."""
 
     SECTION: ClassVar[str] = "mail"
+    DIRECT_CHANGE: ClassVar[bool] = False  # through `esign mail configure` / the mail page (password sealed)
     sender: str = attrs.field(default="", validator=_text(254, required=False))
     smtp_host: str = attrs.field(default="", validator=_text(255, required=False))
     smtp_port: int = attrs.field(default=465, validator=_in_range(1, 65535))
     tls: str = attrs.field(default="SSL")
     username: str = attrs.field(default="", validator=_text(254, required=False))
     password_secret_ref: str = attrs.field(default="", repr=False)
+    timeout: int = attrs.field(default=15, validator=_in_range(1, 300))
+    #: A PEM file of the CA that issued the mail server's certificate (a private CA); empty = system CAs.
+    ca_file: str = attrs.field(default="", validator=_text(500, required=False))
+
+    @sender.validator
+    def _check_sender(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+        if value and not _EMAIL.match(value):
+            raise InvalidValue("sender", "the sender must be an e-mail address such as noreply@example.com")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.sender and self.smtp_host)
 
     @tls.validator
     def _check_tls(self, attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
