@@ -165,7 +165,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     admin_url = make_url(reachable_url(kind))
-    name = "esign_migration_test"
+    # named after the configured test database: other checkouts run their suites on the same servers
+    name = f"{admin_url.database or 'esign'}_migration_test"
     engine = make_engine(admin_url)
     admin = engine.execution_options(isolation_level="AUTOCOMMIT")
     create = f"CREATE DATABASE {name}" + (" CHARACTER SET utf8mb4" if kind == "mysql" else "")

@@ -20,13 +20,15 @@ from esign_core.model.policy import Section
 
 @attrs.define
 class Tracked:
-    """An aggregate the unit of work will save: inserted when ``new``, else updated with a version
-    check against the version it was loaded with (``snapshot`` tells whether it changed)."""
+    """An aggregate the unit of work will save: inserted when ``new``, else — when it changed
+    (``snapshot`` tells) or was ``touched`` — updated with a version check against the version it
+    was loaded with."""
 
     item: Aggregate
     mapper: Mapper[Any]
     new: bool
     snapshot: Any = None
+    touched: bool = False
 
 
 class UnitState:
@@ -68,6 +70,13 @@ class UnitState:
             return hit.item
         self.tracked[key] = Tracked(item, mapper, new=False, snapshot=mapper.snapshot(item))
         return item
+
+    def touch(self, item: Aggregate) -> None:
+        for entry in self.tracked.values():
+            if entry.item is item:
+                entry.touched = True
+                return
+        raise ValueError(f"{type(item).__name__} {item.id} was not loaded in this unit of work")
 
     def held(self, name: str) -> Iterator[Aggregate]:
         """Every aggregate of that repository seen in this block, new or loaded."""

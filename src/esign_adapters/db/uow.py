@@ -18,7 +18,7 @@ from esign_adapters.db.contract_mapper import ContractMapper
 from esign_adapters.db.engine import dialect_of
 from esign_adapters.db.errors import connect_error, translate_error
 from esign_adapters.db.evidence import SqlEvidenceLog
-from esign_adapters.db.identity import UnitState
+from esign_adapters.db.identity import Tracked, UnitState
 from esign_adapters.db.integration import IntegrationAppMapper, SqlIntegrationAppRepository
 from esign_adapters.db.party_mappers import (
     AdminAccountMapper,
@@ -125,11 +125,18 @@ class SqlUnitOfWork:
         """Write everything tracked in one transaction, or nothing (raises as described above)."""
         state = self._active()
         conn = state.connection
+        saved: list[Tracked] = []
         try:
             for entry in state.tracked.values():
                 if entry.new:
                     entry.mapper.insert(conn, entry.item)
-                elif not entry.mapper.update(conn, entry.item, entry.snapshot):
+                    saved.append(entry)
+                    continue
+                written = entry.mapper.save(conn, entry.item, entry.snapshot, touched=entry.touched)
+                if written is None:
+                    continue
+                saved.append(entry)
+                if not written:
                     raise ConcurrencyError(
                         f"{entry.mapper.name} {entry.item.id} was changed by someone else; reload and retry",
                         id=str(entry.item.id),
@@ -147,6 +154,7 @@ class SqlUnitOfWork:
         events = self._events
         for entry in state.tracked.values():
             events.extend(entry.item.collect_events())
+        for entry in saved:
             entry.item.version += 1
         state.reset()
 
@@ -155,6 +163,11 @@ class SqlUnitOfWork:
         state: UnitState | None = getattr(self._local, "state", None)
         if state is not None:
             self._discard(state)
+
+    def touch(self, item: object) -> None:
+        """Version-check and bump ``item`` on commit although it did not change (a decision rests
+        on it). Raises ValueError for an aggregate this block did not load."""
+        self._active().touch(item)  # type: ignore[arg-type]
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates committed in this thread, in order, emptied as taken."""

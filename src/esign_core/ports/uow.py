@@ -12,8 +12,10 @@ from esign_core.ports.evidence import EvidenceLog
 
 class UnitOfWork(Protocol):
     """Use as ``with uow: ... uow.commit()``. Leaving the block without commit rolls back, so an
-    error leaves nothing half-written. Commit raises ConcurrencyError when an aggregate was
-    changed by someone else since it was loaded."""
+    error leaves nothing half-written. Commit writes the aggregates that were added or changed and
+    raises ConcurrencyError when one it changed was changed by someone else since it was loaded.
+    An aggregate only read is not written nor checked — unless :meth:`touch` -ed; counters such as
+    ``Seal.use_count`` are added to atomically when nothing else of the aggregate changed."""
 
     installation: r.InstallationRepository
     organizations: r.OrganizationRepository
@@ -43,6 +45,11 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def touch(self, item: object) -> None:
+        """Have commit version-check (and bump) this loaded aggregate although it did not change,
+        because a decision rests on it (a quota checked against the installation row): a concurrent
+        change to it then makes this commit fail with ConcurrencyError."""
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates this unit of work saw, in order, emptied as taken."""

@@ -53,6 +53,15 @@ A = TypeVar("A", bound=Aggregate)
 _DELETED = CategoryState.DELETED
 #: Unique keys besides the id that the fake enforces on commit, as the database does: table → field.
 UNIQUE_KEYS = {"contracts": "biz_id"}
+#: Counter fields added to atomically (no version check) when nothing else changed: table → fields.
+COUNTERS = {"seals": ("use_count",)}
+
+
+def _state(item: Aggregate) -> dict[str, Any]:
+    """An aggregate's fields (not its version or events), copied, to tell later whether it changed."""
+    return copy.deepcopy(
+        attrs.asdict(item, recurse=False, filter=lambda a, _v: a.name not in ("version", "_events"))
+    )
 
 
 class InMemoryDatabase:
@@ -332,6 +341,8 @@ class InMemoryUnitOfWork:
 
     def _reset(self) -> None:
         self._seen: dict[tuple[str, int], tuple[Aggregate, bool]] = {}
+        self._snapshots: dict[tuple[str, int], dict[str, Any]] = {}
+        self._touched: set[tuple[str, int]] = set()
         self.staged_settings: dict[str, Section] = {}
         self._events: list[Event] = []
         self.installation = InMemoryInstallationRepository(self, "installation")
@@ -358,7 +369,29 @@ class InMemoryUnitOfWork:
         key = (table, item.id)
         if new and (key in self._seen or item.id in self.db.table(table)):
             raise AlreadyExists(f"{table} {item.id} already exists", id=str(item.id))
-        self._seen.setdefault(key, (item, new))
+        if key not in self._seen:
+            self._seen[key] = (item, new)
+            if not new:
+                self._snapshots[key] = _state(item)
+
+    def touch(self, item: Aggregate) -> None:
+        """As :meth:`esign_core.ports.uow.UnitOfWork.touch`."""
+        for key, (seen, _new) in self._seen.items():
+            if seen is item:
+                self._touched.add(key)
+                return
+        raise ValueError(f"{type(item).__name__} {item.id} was not loaded in this unit of work")
+
+    def _unchanged(self, key: tuple[str, int], item: Aggregate) -> dict[str, int] | None:
+        """The counter increments of an aggregate whose other fields did not change; None when it
+        changed otherwise (or was touched) and so is version-checked."""
+        if key in self._touched:
+            return None
+        before, now = self._snapshots[key], _state(item)
+        counters = COUNTERS.get(key[0], ())
+        if any(now[k] != before[k] for k in now if k not in counters):
+            return None
+        return {k: now[k] - before[k] for k in counters if now[k] != before[k]}
 
     def staged(self, table: str, id: int) -> Aggregate | None:
         hit = self._seen.get((table, id))
@@ -380,20 +413,40 @@ class InMemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
+        """Inserts the new aggregates and saves, version-checked, the loaded ones that changed or
+        were touched; a loaded aggregate that did not change is not written (only its counters,
+        if they moved, are added to)."""
+        counted: dict[tuple[str, int], dict[str, int]] = {}
         for (table, id_), (item, new) in self._seen.items():
             rows = self.db.table(table)
             if new:
                 if id_ in rows:
                     raise AlreadyExists(f"{table} {id_} already exists")
             else:
+                deltas = self._unchanged((table, id_), item)
+                if deltas is not None:
+                    counted[(table, id_)] = deltas
+                    continue
                 stored = rows.get(id_)
                 if stored is None or stored.version != item.version:
                     raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
             self._check_unique(table, id_, item)
         for (table, id_), (item, _new) in self._seen.items():
             self._events.extend(item.collect_events())
-            item.version += 1
-            self.db.table(table)[id_] = copy.deepcopy(item)
+            deltas = counted.get((table, id_))
+            stored = self.db.table(table).get(id_)
+            if deltas is None:
+                item.version += 1
+                saved = copy.deepcopy(item)
+                if stored is not None and (table, id_) in self._snapshots:
+                    before = self._snapshots[(table, id_)]
+                    for name in COUNTERS.get(table, ()):  # added to by others without a version bump
+                        setattr(saved, name, getattr(stored, name) + getattr(item, name) - before[name])
+                self.db.table(table)[id_] = saved
+                continue
+            for name, delta in deltas.items():
+                if stored is not None:
+                    setattr(stored, name, getattr(stored, name) + delta)
         self.db.settings.update(self.staged_settings)
         self.evidence.commit()
         events = self._events
