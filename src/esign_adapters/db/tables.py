@@ -512,5 +512,28 @@ evidence_heads = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+#: Snowflake node numbers leased by running processes (ADR 0023): one holder per node until expiry.
+node_leases = sa.Table(
+    "node_leases",
+    metadata,
+    sa.Column("node", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+#: Signing-portal SMS codes, per link (a digest of its token): only a hash of the code is kept.
+portal_codes = sa.Table(
+    "portal_codes",
+    metadata,
+    sa.Column("link", sa.String(64), primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("link_expires_at", UtcDateTime, nullable=False, index=True),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))
