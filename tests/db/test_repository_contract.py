@@ -266,24 +266,48 @@ def test_an_aggregate_only_read_is_neither_written_nor_checked(uow_factory: UowF
         assert uow.seal_types.find(added.id) is not None
 
 
-def test_a_touched_aggregate_is_checked_on_commit(uow_factory: UowFactory) -> None:
-    """A decision taken on an aggregate (a quota read from the installation) must not be committed
-    after that aggregate changed underneath: the use case touches it."""
+def test_a_locked_aggregate_that_changed_since_it_was_read_is_refused(uow_factory: UowFactory) -> None:
+    """A decision taken on an aggregate (a quota read against the installation) must not rest on
+    a stale copy: lock() refuses one that changed since it was loaded."""
     role = samples.role()
     _save(uow_factory, "roles", role)
     reader, writer = uow_factory(), uow_factory()
     with reader, writer:
-        reader.touch(reader.roles.get(role.id))
+        stale = reader.roles.get(role.id)
         writer.roles.get(role.id).description = "changed"
         writer.commit()
-        reader.seal_types.add(samples.seal_type("基于旧数据"))
         with pytest.raises(ConcurrencyError):
-            reader.commit()
+            reader.lock(stale)
     with uow_factory() as uow:
-        touched = uow.roles.get(role.id)
-        uow.touch(touched)
+        current = uow.roles.get(role.id)
+        uow.lock(current)
         uow.commit()
-        assert touched.version == 3
+    assert current.version == 2  # locking does not write
+
+
+def test_a_second_lock_waits_for_the_first_unit_of_work(uow_factory: UowFactory, only_sql: None) -> None:
+    import threading
+
+    role = samples.role()
+    _save(uow_factory, "roles", role)
+    order: list[str] = []
+    first = uow_factory()
+    with first:
+        first.lock(first.roles.get(role.id))
+
+        def second() -> None:
+            with uow_factory() as uow:
+                uow.lock(uow.roles.get(role.id))
+                order.append("second locked")
+                uow.commit()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.0)
+        order.append("first commits")
+        first.commit()
+    thread.join(timeout=30)
+    assert order == ["first commits", "second locked"]
 
 
 def test_concurrent_uses_of_one_seal_all_count(uow_factory: UowFactory) -> None:

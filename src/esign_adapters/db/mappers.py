@@ -75,7 +75,7 @@ def required_blob(prefix: str, row: Mapping[str, Any]) -> BlobRef:
 class Mapper(Generic[A]):
     """Translates one aggregate type to and from its row, and loads and saves it.
 
-    ``snapshot`` is taken when an aggregate is loaded; on commit a changed (or touched) aggregate
+    ``snapshot`` is taken when an aggregate is loaded; on commit a changed aggregate
     is written in full with a version check, an unchanged one is not written, except that the
     ``counters`` columns that moved are added to atomically (no version check, no version bump).
     """
@@ -107,13 +107,11 @@ class Mapper(Generic[A]):
         row["version"] = item.version + 1
         conn.execute(sa.insert(self.table).values(row))
 
-    def save(self, conn: Connection, item: A, snapshot: Any, *, touched: bool = False) -> bool | None:
+    def save(self, conn: Connection, item: A, snapshot: Any) -> bool | None:
         """Save a loaded aggregate on commit: True when written with its version checked, False
         when the stored version is no longer the loaded one, None when nothing version-checked was
         written (unchanged, or only counters moved)."""
         now = self.snapshot(item)
-        if touched:
-            return self.update(conn, item, snapshot)
         if not self.counters or not isinstance(now, dict):
             return self.update(conn, item, snapshot) if now != snapshot else None
         if any(now[k] != snapshot[k] for k in now if k not in self.counters):

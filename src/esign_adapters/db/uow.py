@@ -43,9 +43,10 @@ class SqlUnitOfWork:
     ``with uow:`` takes a connection from the pool and starts a transaction; leaving the block
     without :meth:`commit` rolls it back. Repositories keep an identity map (the same id loads
     as the same object) and track every aggregate added or loaded. :meth:`commit` inserts the
-    new ones and updates every loaded one with ``WHERE id = :id AND version = :version``,
-    bumping the version — a loaded aggregate that did not change only gets its version bumped,
-    so that a decision taken on it is still checked. A stale version raises
+    new ones and updates every loaded one that changed with ``WHERE id = :id AND version =
+    :version``, bumping the version; a loaded aggregate that did not change is not written, except
+    its counters (``Seal.use_count``), which are added to atomically (``SET n = n + :delta``), and
+    one a decision rests on is held with :meth:`lock` (ADR 0022). A stale version raises
     :class:`~esign_core.errors.ConcurrencyError` and nothing of the transaction is written; a
     duplicate id or unique key raises :class:`~esign_core.errors.AlreadyExists`; any other
     vendor error becomes :class:`~esign_core.errors.DatabaseError`.
@@ -132,7 +133,7 @@ class SqlUnitOfWork:
                     entry.mapper.insert(conn, entry.item)
                     saved.append(entry)
                     continue
-                written = entry.mapper.save(conn, entry.item, entry.snapshot, touched=entry.touched)
+                written = entry.mapper.save(conn, entry.item, entry.snapshot)
                 if written is None:
                     continue
                 saved.append(entry)
@@ -164,10 +165,10 @@ class SqlUnitOfWork:
         if state is not None:
             self._discard(state)
 
-    def touch(self, item: object) -> None:
-        """Version-check and bump ``item`` on commit although it did not change (a decision rests
-        on it). Raises ValueError for an aggregate this block did not load."""
-        self._active().touch(item)  # type: ignore[arg-type]
+    def lock(self, item: object) -> None:
+        """Hold ``item``'s row until the block ends (see the port). Raises ConcurrencyError when it
+        changed since it was loaded, ValueError for an aggregate this block did not load."""
+        self._active().lock(item)  # type: ignore[arg-type]
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates committed in this thread, in order, emptied as taken."""

@@ -14,8 +14,9 @@ class UnitOfWork(Protocol):
     """Use as ``with uow: ... uow.commit()``. Leaving the block without commit rolls back, so an
     error leaves nothing half-written. Commit writes the aggregates that were added or changed and
     raises ConcurrencyError when one it changed was changed by someone else since it was loaded.
-    An aggregate only read is not written nor checked — unless :meth:`touch` -ed; counters such as
-    ``Seal.use_count`` are added to atomically when nothing else of the aggregate changed."""
+    An aggregate only read is neither written nor checked (:meth:`lock` one a decision rests on);
+    counters such as ``Seal.use_count`` are added to atomically when nothing else of the aggregate
+    changed."""
 
     installation: r.InstallationRepository
     organizations: r.OrganizationRepository
@@ -46,10 +47,11 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
-    def touch(self, item: object) -> None:
-        """Have commit version-check (and bump) this loaded aggregate although it did not change,
-        because a decision rests on it (a quota checked against the installation row): a concurrent
-        change to it then makes this commit fail with ConcurrencyError."""
+    def lock(self, item: object) -> None:
+        """Hold this loaded aggregate until the block ends, because a decision rests on what is
+        read after this call (a quota counted against the installation row): a ``lock`` of it in
+        another unit of work waits for this one to end. Raises ConcurrencyError at once when the
+        aggregate was changed since it was loaded. It is not written for this."""
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates this unit of work saw, in order, emptied as taken."""

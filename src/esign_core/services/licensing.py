@@ -45,8 +45,8 @@ def require_valid_licence(uow: UnitOfWork, *, clock: Clock) -> None:
 
 def check_quota(uow: UnitOfWork, kind: QuotaKind, *, clock: Clock, adding: int = 1) -> None:
     """Raise QuotaExceeded (or LicenceError when expired) before creating ``adding`` more. The
-    installation row is touched, so two creations that both passed the check against the same
-    count cannot both commit (the later one gets ConcurrencyError)."""
+    installation row is locked before counting, so concurrent creations count one after another
+    and cannot together pass the quota."""
     inst = require_installation(uow)
+    uow.lock(inst)
     inst.check_quota(kind, usage(uow)[kind], adding, now=clock.now())
-    uow.touch(inst)

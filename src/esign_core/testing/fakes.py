@@ -342,7 +342,7 @@ class InMemoryUnitOfWork:
     def _reset(self) -> None:
         self._seen: dict[tuple[str, int], tuple[Aggregate, bool]] = {}
         self._snapshots: dict[tuple[str, int], dict[str, Any]] = {}
-        self._touched: set[tuple[str, int]] = set()
+        self._locked: set[tuple[str, int]] = set()
         self.staged_settings: dict[str, Section] = {}
         self._events: list[Event] = []
         self.installation = InMemoryInstallationRepository(self, "installation")
@@ -374,19 +374,21 @@ class InMemoryUnitOfWork:
             if not new:
                 self._snapshots[key] = _state(item)
 
-    def touch(self, item: Aggregate) -> None:
-        """As :meth:`esign_core.ports.uow.UnitOfWork.touch`."""
-        for key, (seen, _new) in self._seen.items():
-            if seen is item:
-                self._touched.add(key)
+    def lock(self, item: Aggregate) -> None:
+        """As :meth:`esign_core.ports.uow.UnitOfWork.lock` (one thread: nothing to wait for; the
+        version is checked now and again on commit)."""
+        for key, (seen, new) in self._seen.items():
+            if seen is item and not new:
+                stored = self.db.table(key[0]).get(key[1])
+                if stored is None or stored.version != item.version:
+                    raise ConcurrencyError(f"{key[0]} {key[1]} was changed by someone else", id=str(key[1]))
+                self._locked.add(key)
                 return
         raise ValueError(f"{type(item).__name__} {item.id} was not loaded in this unit of work")
 
     def _unchanged(self, key: tuple[str, int], item: Aggregate) -> dict[str, int] | None:
         """The counter increments of an aggregate whose other fields did not change; None when it
-        changed otherwise (or was touched) and so is version-checked."""
-        if key in self._touched:
-            return None
+        changed otherwise and so is version-checked."""
         before, now = self._snapshots[key], _state(item)
         counters = COUNTERS.get(key[0], ())
         if any(now[k] != before[k] for k in now if k not in counters):
@@ -413,8 +415,8 @@ class InMemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
-        """Inserts the new aggregates and saves, version-checked, the loaded ones that changed or
-        were touched; a loaded aggregate that did not change is not written (only its counters,
+        """Inserts the new aggregates and saves, version-checked, the loaded ones that changed; a
+        loaded aggregate that did not change is not written (only its counters,
         if they moved, are added to)."""
         counted: dict[tuple[str, int], dict[str, int]] = {}
         for (table, id_), (item, new) in self._seen.items():
@@ -426,6 +428,9 @@ class InMemoryUnitOfWork:
                 deltas = self._unchanged((table, id_), item)
                 if deltas is not None:
                     counted[(table, id_)] = deltas
+                    stored = rows.get(id_)
+                    if (table, id_) in self._locked and (stored is None or stored.version != item.version):
+                        raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
                     continue
                 stored = rows.get(id_)
                 if stored is None or stored.version != item.version:
