@@ -188,6 +188,13 @@ class Platform:
         return SelectingConverter(current)
 
     @cached_property
+    def verification_codes(self) -> Any:
+        """The signing portal's SMS codes, kept in the database so every process shares them."""
+        from esign_adapters.db.verification_codes import SqlVerificationCodes
+
+        return SqlVerificationCodes(lambda: self.engine)
+
+    @cached_property
     def seal_renderer(self) -> Any:
         from esign_adapters.seals.renderer import PillowSealRenderer
 

@@ -24,6 +24,7 @@ from esign_adapters.bootstrap import Platform
 from esign_core.errors import EsignError, NotFoundError, PermissionDenied
 from esign_core.model.policy import SignerVerification
 from esign_core.model.signing_rules import SignerCheck
+from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.contract_ending import RejectContract
 from esign_core.services.contract_signing import SignAsCompany
 from esign_core.services.personal_signing import SignAsPerson
@@ -31,7 +32,6 @@ from esign_http.access import require_initialized
 from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
-from esign_http.portal_codes import CodeRefused, SmsCodes
 from esign_http.portal_links import LinkClaims, LinkError, digest
 from esign_http.portal_preview import page_count, page_png
 from esign_http.portal_view import PortalView, load_view, portal_links
@@ -57,11 +57,8 @@ BAD_SIGNATURE = _l("手写签名无法识别，请重新签名。")
 NEED_SEAL = _l("请选择要使用的印章。")
 
 
-def _codes(request: AnyRequest) -> SmsCodes:
-    state = request.app.state
-    if "portal_codes" not in state:
-        state["portal_codes"] = SmsCodes()
-    return state["portal_codes"]  # type: ignore[no-any-return]
+def _codes(request: AnyRequest) -> VerificationCodes:
+    return platform_of(request).verification_codes  # type: ignore[no-any-return]
 
 
 def _link_error(request: AnyRequest, reason: str) -> Response[Any]:
