@@ -15,8 +15,11 @@ from esign_core.errors import ConfigurationError
 @click.option("--port", type=int, default=None, help="Port (default 9181, the manual's console port).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (more than 1 uses uvicorn's multi-process mode).")
+@click.option("--open-port", type=click.IntRange(min=1, max=65535), default=None,
+              help="Also serve the open API at the root of this port (9182 in the product we replace; "
+                   "env ESIGN_OPEN_PORT, [server] open_port).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, open_port: int | None) -> None:
     """Start the platform. On first start the console shows the activation wizard."""
     settings = load_settings(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -26,7 +29,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
         raise ConfigurationError("the web component is not installed (entry point esign.web:serve missing)")
     run = next(iter(found)).load()
     click.echo(f"esign console: http://{host or settings.host}:{port or settings.port}/  (data: {settings.data_dir})")
+    open_port = open_port or settings.open_port
+    extra = {"open_port": open_port} if open_port else {}
+    if open_port:
+        click.echo(f"esign open API: http://{host or settings.host}:{open_port}/")
     if workers > 1:
-        run(settings, host=host or settings.host, port=port or settings.port, workers=workers)
+        run(settings, host=host or settings.host, port=port or settings.port, workers=workers, **extra)
     else:
-        run(settings, host=host or settings.host, port=port or settings.port)
+        run(settings, host=host or settings.host, port=port or settings.port, **extra)
