@@ -39,7 +39,7 @@ class RootClient(QysClient):
 
 
 @pytest.fixture
-def served(world) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
+def served(world) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]  # noqa: F811
     main_port, open_port = _free_port(), _free_port()
     app = OpenPortDispatch(create_app(world["platform"]), open_port)
     config = uvicorn.Config(app, host="127.0.0.1", port=main_port, log_level="warning", lifespan="on")
