@@ -12,11 +12,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
-from test_open_api import PERSON, QysClient, contract_pdf, contract_request, ok, world  # noqa: F401 - fixture
+from test_open_api import PERSON, QysClient, contract_pdf, contract_request, ok, world
 
 from esign_http.app import create_app
 from esign_http.open_port import OpenPortDispatch
 from esign_http.server import _sockets
+
+__all__ = ["world"]  # the fixture, shared with test_open_api.py
 
 
 def _free_port() -> int:
@@ -39,7 +41,7 @@ class RootClient(QysClient):
 
 
 @pytest.fixture
-def served(world) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]  # noqa: F811
+def served(world) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
     main_port, open_port = _free_port(), _free_port()
     app = OpenPortDispatch(create_app(world["platform"]), open_port)
     config = uvicorn.Config(app, host="127.0.0.1", port=main_port, log_level="warning", lifespan="on")
