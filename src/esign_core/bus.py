@@ -33,6 +33,7 @@ from esign_core.services import (
     settings,
     setup,
     signing,
+    signing_password,
     templates,
     ukeys,
 )
@@ -63,6 +64,8 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     documents.CreateDocument: documents.create_document,
     document_build.BuildDocument: document_build.build_document,
     document_watermark.WatermarkDocument: document_watermark.watermark_document,
+    signing_password.SetSigningPassword: signing_password.set_signing_password,
+    signing_password.CheckSigningPassword: signing_password.check_signing_password,
     documents.AddDocumentToContract: documents.add_document_to_contract,
     documents.RemoveDocumentFromContract: documents.remove_document_from_contract,
     contracts.CreateContract: contracts.create_contract,

@@ -34,13 +34,14 @@ from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
 from esign_http.portal_links import LinkClaims, LinkError, digest
 from esign_http.portal_preview import page_count, page_png
-from esign_http.portal_view import PortalView, load_view, portal_links
+from esign_http.portal_view import PortalView, load_view, password_accepted, password_allowed, portal_links
 from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 log = logging.getLogger("esign_http")
 SESSION_KEY = "portal_verified"
+PASSWORD_SESSION_KEY = "portal_verified_password"
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 
 LINK_ERRORS = {"expired": _l("签署链接已过期，请联系发起方重新获取。"),
@@ -74,17 +75,27 @@ def _needs_sms(view: PortalView) -> bool:
     return view.signing.signer_verification is not SignerVerification.NONE
 
 
-def _verified(request: AnyRequest, token: str, claims: LinkClaims) -> bool:
+def _verified(request: AnyRequest, token: str, claims: LinkClaims, key: str = SESSION_KEY) -> bool:
+    """Whether this browser passed the link's check: by SMS code (``SESSION_KEY``) or, with
+    ``PASSWORD_SESSION_KEY``, by signing password."""
     session = request.session if isinstance(request.scope.get("session"), dict) else {}
-    until = (session.get(SESSION_KEY) or {}).get(digest(token))
+    until = (session.get(key) or {}).get(digest(token))
     return isinstance(until, (int, float)) and until > now_seconds(platform_of(request)) and until <= claims.expires_at
 
 
-def _mark_verified(request: AnyRequest, token: str, claims: LinkClaims) -> None:
+def _mark_verified(request: AnyRequest, token: str, claims: LinkClaims, key: str = SESSION_KEY) -> None:
     now = now_seconds(platform_of(request))
-    verified = {k: v for k, v in (request.session.get(SESSION_KEY) or {}).items() if v > now}
+    verified = {k: v for k, v in (request.session.get(key) or {}).items() if v > now}
     verified[digest(token)] = claims.expires_at
-    request.set_session({**request.session, SESSION_KEY: verified})
+    request.set_session({**request.session, key: verified})
+
+
+def _check_passed(request: AnyRequest, token: str, claims: LinkClaims) -> SignerCheck:
+    if _verified(request, token, claims):
+        return SignerCheck.SMS_CODE
+    if _verified(request, token, claims, PASSWORD_SESSION_KEY):
+        return SignerCheck.SIGNING_PASSWORD
+    return SignerCheck.NONE
 
 
 def _sign_url(token: str, path: str = "/portal/sign") -> str:
@@ -115,12 +126,14 @@ def _pages(platform: Platform, view: PortalView) -> list[tuple[Any, list[int]]]:
 def _sign_page(request: AnyRequest, token: str, view: PortalView, **context: Any) -> Response[Any]:
     if not view.my_turn:
         return Redirect(_sign_url(token, "/portal/done"))
-    return _render(request, "portal/sign.html", token, view, pages=_pages(platform_of(request), view), **context)
+    may_set = password_allowed(view) and _verified(request, token, view.claims)
+    return _render(request, "portal/sign.html", token, view, pages=_pages(platform_of(request), view),
+                   may_set_password=may_set, **context)
 
 
 def _verify_page(request: AnyRequest, token: str, view: PortalView, **context: Any) -> Response[Any]:
     return _render(request, "portal/verify.html", token, view, locked=_codes(request).locked(digest(token)),
-                   **context)
+                   password_ok=password_accepted(platform_of(request), view), **context)
 
 
 @get("/sign", sync_to_thread=True)
@@ -133,7 +146,7 @@ def sign_page(request: AnyRequest) -> Response[Any]:
         return _link_error(request, exc.reason)
     if not view.my_turn:
         return Redirect(_sign_url(token, "/portal/done"))
-    if _needs_sms(view) and not _verified(request, token, claims):
+    if _needs_sms(view) and _check_passed(request, token, claims) is SignerCheck.NONE:
         return _verify_page(request, token, view)
     return _sign_page(request, token, view)
 
@@ -181,7 +194,7 @@ def _gate(request: AnyRequest, token: str) -> tuple[LinkClaims, PortalView] | Re
         claims, view = _open(request, token)
     except LinkError as exc:
         return _link_error(request, exc.reason)
-    if _needs_sms(view) and not _verified(request, token, claims):
+    if _needs_sms(view) and _check_passed(request, token, claims) is SignerCheck.NONE:
         return Redirect(_sign_url(token))
     return claims, view
 
@@ -244,7 +257,7 @@ def sign(request: AnyRequest, data: FormData) -> Response[Any]:
         problem = NEED_SIGNATURE
     if problem:
         return _refuse(request, token, view, problem)
-    check = SignerCheck.SMS_CODE if _verified(request, token, claims) else SignerCheck.NONE
+    check = _check_passed(request, token, claims)
     try:
         command = _sign_command(request, view, data, check)
         platform_of(request).handle(command)
@@ -318,6 +331,8 @@ def portal_home(request: AnyRequest) -> Response[Any]:
     return page(request, "portal/index.html")
 
 
+from esign_http.portal_password import set_password, verify_password  # noqa: E402 - uses the helpers above
+
 portal_router = Router(path="/portal", route_handlers=[portal_home, sign_page, send_code, verify_code, page_image,
-                                                       sign, reject, done, download],
+                                                       sign, reject, done, download, verify_password, set_password],
                        before_request=require_initialized, include_in_schema=False)

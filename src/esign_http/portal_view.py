@@ -13,10 +13,11 @@ from esign_core.errors import InvalidValue, NotFoundError, PermissionDenied
 from esign_core.model.contract import ActionStatus, ActionType, Contract, ContractStatus, Signatory
 from esign_core.model.document import Document
 from esign_core.model.org import MemberStatus, TenantType
-from esign_core.model.policy import DisplaySettings, SigningSettings, SystemParameters
+from esign_core.model.policy import DisplaySettings, SignerVerification, SigningSettings, SystemParameters
 from esign_core.model.seal import Seal, SealKind, SealStatus
 from esign_core.model.signing_rules import can_download
 from esign_core.services.contract_specs import normalise_contact
+from esign_core.services.signing_password import has_signing_password
 from esign_core.values import mask_phone
 from esign_http.portal_links import LinkClaims, PortalLinks
 
@@ -117,3 +118,16 @@ def load_view(platform: Platform, claims: LinkClaims) -> PortalView:
             )
     return PortalView(claims=claims, contract=contract, signatory=signatory, documents=documents, signing=signing,
                       display=display, **fields)
+
+
+def password_allowed(view: PortalView) -> bool:
+    """The signing settings accept a signing password (signing password or SMS code)."""
+    return view.signing.signer_verification is SignerVerification.DEFAULT
+
+
+def password_accepted(platform: Platform, view: PortalView) -> bool:
+    """The settings accept a signing password and this signer has set one."""
+    if not password_allowed(view):
+        return False
+    with platform.uow() as uow:
+        return has_signing_password(view.claims.contact, uow=uow)

@@ -161,6 +161,7 @@ class UserMapper(Mapper[PersonalUser]):
             "frozen": item.frozen,
             "internal": item.internal,
             "created_at": item.created_at,
+            "signing_password_hash": item.signing_password_hash,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> PersonalUser:
@@ -175,6 +176,7 @@ class UserMapper(Mapper[PersonalUser]):
             frozen=row["frozen"],
             internal=row["internal"],
             created_at=row["created_at"],
+            signing_password_hash=row["signing_password_hash"],
         )
 
 

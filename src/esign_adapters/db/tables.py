@@ -163,6 +163,7 @@ users = sa.Table(
     sa.Column("frozen", sa.Boolean, nullable=False),
     sa.Column("internal", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("signing_password_hash", sa.String(200)),  # migration 0010
     **MYSQL_OPTIONS,
 )
 

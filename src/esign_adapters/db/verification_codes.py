@@ -97,6 +97,27 @@ class SqlVerificationCodes:
         except SQLAlchemyError as exc:
             raise translate_error(exc) from exc
 
+    def count_failure(self, link: str, *, link_expires_at: float, now: float) -> None:
+        try:
+            with self._engine().connect() as conn:
+                bumped = conn.execute(sa.update(_T).where(_C.link == link).values(failures=_C.failures + 1))
+                if bumped.rowcount != 1:
+                    try:  # no code was ever sent for the link: a row that only counts
+                        conn.execute(sa.insert(_T).values(link=link, code_hash="", sent_at=_at(0), expires_at=_at(0),
+                                                          failures=1, link_expires_at=_at(link_expires_at)))
+                    except IntegrityError:
+                        conn.rollback()
+                        conn.execute(sa.update(_T).where(_C.link == link).values(failures=_C.failures + 1))
+                failures = conn.execute(sa.select(_C.failures).where(_C.link == link)).scalar_one()
+                if failures >= MAX_TRIES:
+                    conn.execute(sa.update(_T).where(_C.link == link).values(code_hash=""))
+                conn.commit()
+        except SQLAlchemyError as exc:
+            raise translate_error(exc) from exc
+        if failures >= MAX_TRIES:
+            raise CodeRefused("locked")
+        raise CodeRefused("wrong", tries_left=MAX_TRIES - failures)
+
     def locked(self, link: str) -> bool:
         try:
             with self._engine().connect() as conn:

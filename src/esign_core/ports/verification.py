@@ -47,4 +47,8 @@ class VerificationCodes(Protocol):
         ``wrong``)."""
 
     def locked(self, link: str) -> bool:
-        """Whether 5 wrong codes have locked the link."""
+        """Whether 5 wrong codes (or signing passwords) have locked the link."""
+
+    def count_failure(self, link: str, *, link_expires_at: float, now: float) -> None:
+        """Count a failed check made another way (a wrong signing password) against the link's
+        tries; always raises CodeRefused (``wrong`` with ``tries_left``, or ``locked``)."""

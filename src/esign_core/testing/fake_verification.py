@@ -62,6 +62,15 @@ class InMemoryVerificationCodes:
                 raise CodeRefused("wrong", tries_left=MAX_TRIES - state.failures)
             state.code_hash, state.failures = "", 0
 
+    def count_failure(self, link: str, *, link_expires_at: float, now: float) -> None:
+        with self._lock:
+            state = self._state(link, link_expires_at, now)
+            state.failures += 1
+            if state.failures >= MAX_TRIES:
+                state.code_hash = ""
+                raise CodeRefused("locked")
+            raise CodeRefused("wrong", tries_left=MAX_TRIES - state.failures)
+
     def locked(self, link: str) -> bool:
         with self._lock:
             state = self._links.get(link)

@@ -1,6 +1,7 @@
 """Shared state of several server processes: ``node_leases`` (the snowflake node number each
 running process holds, with an expiry it renews; ADR 0023) and ``portal_codes`` (the signing
-portal's SMS verification codes, hashed, with their expiry and failed tries; ADR 0024).
+portal's SMS verification codes, hashed, with their expiry and failed tries; ADR 0024), and
+``users.signing_password_hash`` (the signing password, a signer check of manual 三.1.2).
 
 Written by hand to match ``esign_adapters.db.tables`` at this revision (a test compares them on
 every backend); it does not import the application. Tables are created only when missing, so an
@@ -40,7 +41,13 @@ def _has_index(table: str, name: str) -> bool:
     return any(ix["name"] == name for ix in sa.inspect(op.get_bind()).get_indexes(table))
 
 
+def _has_column(table: str, name: str) -> bool:
+    return any(c["name"] == name for c in sa.inspect(op.get_bind()).get_columns(table))
+
+
 def upgrade() -> None:
+    if not _has_column("users", "signing_password_hash"):
+        op.add_column("users", sa.Column("signing_password_hash", sa.String(200), nullable=True))
     if not _has_table("node_leases"):
         op.create_table(
             "node_leases",
@@ -67,6 +74,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if _has_column("users", "signing_password_hash"):
+        op.drop_column("users", "signing_password_hash")
     for name in ("portal_codes", "node_leases"):
         if _has_table(name):
             op.drop_table(name)
