@@ -26,7 +26,7 @@ from esign_core.model.policy import SignerVerification
 from esign_core.model.signing_rules import SignerCheck
 from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.contract_ending import RejectContract
-from esign_core.services.contract_signing import SignAsCompany
+from esign_core.services.contract_signing import SignAsCompany, SignAsLegalPerson
 from esign_core.services.personal_signing import SignAsPerson
 from esign_http.access import require_initialized
 from esign_http.context import client_ip, language_of, now_seconds, platform_of
@@ -229,6 +229,10 @@ def _sign_command(request: AnyRequest, view: PortalView, data: dict[str, str], c
     common: dict[str, Any] = dict(contract_id=view.contract.id, signer_check=check,
                                   read_confirmed=data.get("confirm") == "on", ip=client_ip(request),
                                   actor=f"{view.signatory.tenant_name}/{view.account}")
+    if view.lp_turn:
+        chosen = data.get("seal_id", "")
+        return SignAsLegalPerson(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
+                                 seal_id=int(chosen) if chosen.isdigit() else None, **common)
     if view.company:
         return SignAsCompany(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
                              seal_id=int(data["seal_id"]), use_default_seal=False, **common)
@@ -251,7 +255,7 @@ def sign(request: AnyRequest, data: FormData) -> Response[Any]:
     problem = None
     if view.signing.require_read_confirmation and data.get("confirm") != "on":
         problem = NEED_CONFIRMATION
-    elif view.company and not data.get("seal_id", "").isdigit():
+    elif view.company and not view.lp_turn and not data.get("seal_id", "").isdigit():
         problem = NEED_SEAL
     elif not view.company and data.get("signature_mode") == "drawn" and not data.get("signature_data"):
         problem = NEED_SIGNATURE
