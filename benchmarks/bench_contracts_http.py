@@ -220,6 +220,7 @@ def http_contracts_per_minute(env: dict[str, str], workers: int, token: str, sec
             barrier = threading.Barrier(threads + 1)
             latency: dict[str, list[float]] = {}
             end = [0.0]
+            go = threading.Event()  # end[0] is set before any thread reads it
 
             def drive(n: int) -> None:
                 client = Client(base, token, secret, failures, lock)
@@ -228,6 +229,7 @@ def http_contracts_per_minute(env: dict[str, str], workers: int, token: str, sec
                 except RuntimeError:
                     pass
                 barrier.wait()
+                go.wait()
                 client.latency.clear()
                 while time.perf_counter() < end[0]:
                     try:
@@ -246,6 +248,7 @@ def http_contracts_per_minute(env: dict[str, str], workers: int, token: str, sec
             barrier.wait()
             start = time.perf_counter()
             end[0] = start + SECONDS
+            go.set()
             for t in pool:
                 t.join()
             elapsed = time.perf_counter() - start

@@ -6,6 +6,7 @@ constructs adapters.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -74,17 +75,25 @@ class Platform:
 
         settings = settings or Settings.load()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        from esign_adapters.db.node_leases import LeasedSnowflakeIds
+
         engine = make_engine(settings.database_url)
-        return cls(
+        holder: list[Platform] = []
+        # ESIGN_NODE_ID pins the node; otherwise it is leased from the database (ADR 0023)
+        ids = SnowflakeIds() if os.environ.get("ESIGN_NODE_ID") else LeasedSnowflakeIds(
+            lambda: holder[0].engine if holder else None, ready=lambda: bool(holder) and holder[0].schema_ready())
+        platform = cls(
             settings,
             uow_factory=lambda: SqlUnitOfWork(engine),
             clock=SystemClock(),
-            ids=SnowflakeIds(),
+            ids=ids,
             hasher=Argon2PasswordHasher(),
             licences=Ed25519LicenceVerifier.from_source(settings.licence_public_key),
             secrets=AesGcmSecretBox(settings.key_encryption_key()),
             engine=engine,
         )
+        holder.append(platform)
+        return platform
 
     # -- use cases ----------------------------------------------------------------------------
     def handle(self, command: Command) -> Any:
@@ -183,6 +192,13 @@ class Platform:
                 return uow.settings.get(ConversionSettings)
 
         return SelectingConverter(current)
+
+    @cached_property
+    def verification_codes(self) -> Any:
+        """The signing portal's SMS codes, kept in the database so every process shares them."""
+        from esign_adapters.db.verification_codes import SqlVerificationCodes
+
+        return SqlVerificationCodes(lambda: self.engine)
 
     @cached_property
     def seal_renderer(self) -> Any:

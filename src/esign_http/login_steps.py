@@ -19,13 +19,13 @@ from litestar.params import Body
 from litestar.response import Redirect
 
 from esign_core.errors import EsignError
+from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.admins import totp_secret
 from esign_core.services.auth import login_status
 from esign_http.access import CONSOLE_PATH, LOGIN_PATH, MUST_CHANGE_PASSWORD, safe_next
 from esign_http.context import language_of, now_seconds, platform_of
 from esign_http.errors import render_form_error
 from esign_http.i18n import _l, translate
-from esign_http.portal_codes import CodeRefused, SmsCodes
 from esign_http.sessions import log_in
 from esign_http.templating import page
 
@@ -43,11 +43,10 @@ TOTP_WRONG = _l("动态令牌验证码错误。")
 CODE_SENT = _l("验证码已发送至 %(mobile)s。")
 
 
-def _codes(request: AnyRequest) -> SmsCodes:
-    state = request.app.state
-    if "console_mfa_codes" not in state:
-        state["console_mfa_codes"] = SmsCodes()
-    return state["console_mfa_codes"]  # type: ignore[no-any-return]
+def _codes(request: AnyRequest) -> VerificationCodes:
+    """The platform's code store (in the database, so every server process sees the same codes);
+    console logins use keys ``console:<account id>``, apart from the portal's links."""
+    return platform_of(request).verification_codes  # type: ignore[no-any-return]
 
 
 def _complete(request: AnyRequest, account_id: int, username: str, target: str, expired: bool) -> Response[Any]:

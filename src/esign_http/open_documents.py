@@ -23,6 +23,7 @@ from esign_core.ports.conversion import Watermark
 from esign_core.services.contract_queries import GetDocumentFile, ListCategories, ListSeals
 from esign_core.services.contract_refs import ContractCommand, load_contract
 from esign_core.services.document_build import BuildDocument, SourceFile
+from esign_core.services.document_watermark import WatermarkDocument
 from esign_core.services.documents import CreateDocument
 from esign_http.context import client_ip, platform_of
 from esign_http.open_auth import app_of
@@ -271,6 +272,25 @@ def download_document(request: Request[Any, Any, Any]) -> Response[bytes]:
                     headers={"Content-Disposition": f"attachment;fileName={found.document.id}.pdf"})
 
 
+@post("/document/addwatermark", sync_to_thread=True, status_code=200)
+def add_watermark(request: Req, data: dict[str, Any]) -> dict[str, Any]:
+    """JSON: ``documentId`` and the WaterMark fields (§3; default position the centre) →
+    code/message. The current PDF with the mark drawn becomes a new revision of the document;
+    a signed document, or one of a contract past its draft, is refused."""
+    if not isinstance(data, dict):
+        raise InvalidValue("documentId", "the body must be a JSON object")
+    f = Fields(data)
+    document_id = f.id("documentId", required=True)
+    mark = _watermark(f)
+    platform = platform_of(request)
+    with platform.uow() as uow:
+        contract_id = uow.documents.get(document_id).contract_id  # type: ignore[arg-type]
+    if contract_id is not None:
+        require_contract_scope(request, {"contract_id": contract_id, "biz_id": None})
+    platform.handle(WatermarkDocument(document_id=document_id, watermarks=(mark,), **_who(request)))
+    return envelope()
+
+
 @get("/contract/categories", sync_to_thread=True)
 def list_categories(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """``companyName`` (default: the platform enterprise) → ``categories`` (flat)."""
@@ -288,4 +308,4 @@ def list_seals(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 DOCUMENT_HANDLERS = [create_by_file, create_by_file_v2, create_by_files, create_by_html, create_sponsor_file,
-                     add_by_file, add_sponsor_file, download_document, list_categories, list_seals]
+                     add_by_file, add_sponsor_file, add_watermark, download_document, list_categories, list_seals]

@@ -236,8 +236,11 @@ def signatory_spec(f: Fields, index: int) -> SignatorySpec:
 
 # -- responses ---------------------------------------------------------------------------------
 def document_out(doc: Document) -> dict[str, Any]:
+    """§3 Document. ``attachment`` marks a sponsor-only attachment (createsponsorfile /
+    addsponsorfile: reference material the signers neither see nor sign); the wire contract names
+    no field for it, so ours is an addition a v4 client ignores."""
     return {"id": str(doc.id), "title": doc.title, "pages": doc.pages, "size": doc.current.size,
-            "createTime": wire_time(doc.created_at)}
+            "createTime": wire_time(doc.created_at), "attachment": doc.attachment}
 
 
 def _action_out(action: Action) -> dict[str, Any]:

@@ -24,24 +24,25 @@ from esign_adapters.bootstrap import Platform
 from esign_core.errors import EsignError, NotFoundError, PermissionDenied
 from esign_core.model.policy import SignerVerification
 from esign_core.model.signing_rules import SignerCheck
+from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.contract_ending import RejectContract
-from esign_core.services.contract_signing import SignAsCompany
+from esign_core.services.contract_signing import SignAsCompany, SignAsLegalPerson
 from esign_core.services.personal_signing import SignAsPerson
 from esign_http.access import require_initialized
 from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
-from esign_http.portal_codes import CodeRefused, SmsCodes
 from esign_http.portal_inbox import inbox_page, mark_read, unread_count
 from esign_http.portal_links import LinkClaims, LinkError, digest
 from esign_http.portal_preview import page_count, page_png
-from esign_http.portal_view import PortalView, load_view, portal_links
+from esign_http.portal_view import PortalView, load_view, password_accepted, password_allowed, portal_links
 from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 log = logging.getLogger("esign_http")
 SESSION_KEY = "portal_verified"
+PASSWORD_SESSION_KEY = "portal_verified_password"
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 
 LINK_ERRORS = {"expired": _l("签署链接已过期，请联系发起方重新获取。"),
@@ -58,11 +59,8 @@ BAD_SIGNATURE = _l("手写签名无法识别，请重新签名。")
 NEED_SEAL = _l("请选择要使用的印章。")
 
 
-def _codes(request: AnyRequest) -> SmsCodes:
-    state = request.app.state
-    if "portal_codes" not in state:
-        state["portal_codes"] = SmsCodes()
-    return state["portal_codes"]  # type: ignore[no-any-return]
+def _codes(request: AnyRequest) -> VerificationCodes:
+    return platform_of(request).verification_codes  # type: ignore[no-any-return]
 
 
 def _link_error(request: AnyRequest, reason: str) -> Response[Any]:
@@ -78,17 +76,27 @@ def _needs_sms(view: PortalView) -> bool:
     return view.signing.signer_verification is not SignerVerification.NONE
 
 
-def _verified(request: AnyRequest, token: str, claims: LinkClaims) -> bool:
+def _verified(request: AnyRequest, token: str, claims: LinkClaims, key: str = SESSION_KEY) -> bool:
+    """Whether this browser passed the link's check: by SMS code (``SESSION_KEY``) or, with
+    ``PASSWORD_SESSION_KEY``, by signing password."""
     session = request.session if isinstance(request.scope.get("session"), dict) else {}
-    until = (session.get(SESSION_KEY) or {}).get(digest(token))
+    until = (session.get(key) or {}).get(digest(token))
     return isinstance(until, (int, float)) and until > now_seconds(platform_of(request)) and until <= claims.expires_at
 
 
-def _mark_verified(request: AnyRequest, token: str, claims: LinkClaims) -> None:
+def _mark_verified(request: AnyRequest, token: str, claims: LinkClaims, key: str = SESSION_KEY) -> None:
     now = now_seconds(platform_of(request))
-    verified = {k: v for k, v in (request.session.get(SESSION_KEY) or {}).items() if v > now}
+    verified = {k: v for k, v in (request.session.get(key) or {}).items() if v > now}
     verified[digest(token)] = claims.expires_at
-    request.set_session({**request.session, SESSION_KEY: verified})
+    request.set_session({**request.session, key: verified})
+
+
+def _check_passed(request: AnyRequest, token: str, claims: LinkClaims) -> SignerCheck:
+    if _verified(request, token, claims):
+        return SignerCheck.SMS_CODE
+    if _verified(request, token, claims, PASSWORD_SESSION_KEY):
+        return SignerCheck.SIGNING_PASSWORD
+    return SignerCheck.NONE
 
 
 def _sign_url(token: str, path: str = "/portal/sign") -> str:
@@ -120,12 +128,14 @@ def _pages(platform: Platform, view: PortalView) -> list[tuple[Any, list[int]]]:
 def _sign_page(request: AnyRequest, token: str, view: PortalView, **context: Any) -> Response[Any]:
     if not view.my_turn:
         return Redirect(_sign_url(token, "/portal/done"))
-    return _render(request, "portal/sign.html", token, view, pages=_pages(platform_of(request), view), **context)
+    may_set = password_allowed(view) and _verified(request, token, view.claims)
+    return _render(request, "portal/sign.html", token, view, pages=_pages(platform_of(request), view),
+                   may_set_password=may_set, **context)
 
 
 def _verify_page(request: AnyRequest, token: str, view: PortalView, **context: Any) -> Response[Any]:
     return _render(request, "portal/verify.html", token, view, locked=_codes(request).locked(digest(token)),
-                   **context)
+                   password_ok=password_accepted(platform_of(request), view), **context)
 
 
 @get("/sign", sync_to_thread=True)
@@ -138,7 +148,7 @@ def sign_page(request: AnyRequest) -> Response[Any]:
         return _link_error(request, exc.reason)
     if not view.my_turn:
         return Redirect(_sign_url(token, "/portal/done"))
-    if _needs_sms(view) and not _verified(request, token, claims):
+    if _needs_sms(view) and _check_passed(request, token, claims) is SignerCheck.NONE:
         return _verify_page(request, token, view)
     return _sign_page(request, token, view)
 
@@ -186,7 +196,7 @@ def _gate(request: AnyRequest, token: str) -> tuple[LinkClaims, PortalView] | Re
         claims, view = _open(request, token)
     except LinkError as exc:
         return _link_error(request, exc.reason)
-    if _needs_sms(view) and not _verified(request, token, claims):
+    if _needs_sms(view) and _check_passed(request, token, claims) is SignerCheck.NONE:
         return Redirect(_sign_url(token))
     return claims, view
 
@@ -221,6 +231,10 @@ def _sign_command(request: AnyRequest, view: PortalView, data: dict[str, str], c
     common: dict[str, Any] = dict(contract_id=view.contract.id, signer_check=check,
                                   read_confirmed=data.get("confirm") == "on", ip=client_ip(request),
                                   actor=f"{view.signatory.tenant_name}/{view.account}")
+    if view.lp_turn:
+        chosen = data.get("seal_id", "")
+        return SignAsLegalPerson(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
+                                 seal_id=int(chosen) if chosen.isdigit() else None, **common)
     if view.company:
         return SignAsCompany(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
                              seal_id=int(data["seal_id"]), use_default_seal=False, **common)
@@ -243,13 +257,13 @@ def sign(request: AnyRequest, data: FormData) -> Response[Any]:
     problem = None
     if view.signing.require_read_confirmation and data.get("confirm") != "on":
         problem = NEED_CONFIRMATION
-    elif view.company and not data.get("seal_id", "").isdigit():
+    elif view.company and not view.lp_turn and not data.get("seal_id", "").isdigit():
         problem = NEED_SEAL
     elif not view.company and data.get("signature_mode") == "drawn" and not data.get("signature_data"):
         problem = NEED_SIGNATURE
     if problem:
         return _refuse(request, token, view, problem)
-    check = SignerCheck.SMS_CODE if _verified(request, token, claims) else SignerCheck.NONE
+    check = _check_passed(request, token, claims)
     try:
         command = _sign_command(request, view, data, check)
         platform_of(request).handle(command)
@@ -323,6 +337,9 @@ def portal_home(request: AnyRequest) -> Response[Any]:
     return page(request, "portal/index.html")
 
 
+from esign_http.portal_password import set_password, verify_password  # noqa: E402 - uses the helpers above
+
 portal_router = Router(path="/portal", route_handlers=[portal_home, sign_page, send_code, verify_code, page_image,
-                                                       sign, reject, done, download, inbox_page, mark_read],
+                                                       sign, reject, done, download, inbox_page, mark_read,
+                                                       verify_password, set_password],
                        before_request=require_initialized, include_in_schema=False)

@@ -12,11 +12,12 @@ from esign_adapters.bootstrap import Platform
 from esign_core.errors import InvalidValue, NotFoundError, PermissionDenied
 from esign_core.model.contract import ActionStatus, ActionType, Contract, ContractStatus, Signatory
 from esign_core.model.document import Document
-from esign_core.model.org import MemberStatus, TenantType
-from esign_core.model.policy import DisplaySettings, SigningSettings, SystemParameters
+from esign_core.model.org import MemberRole, MemberStatus, TenantType
+from esign_core.model.policy import DisplaySettings, SignerVerification, SigningSettings, SystemParameters
 from esign_core.model.seal import Seal, SealKind, SealStatus
 from esign_core.model.signing_rules import can_download
 from esign_core.services.contract_specs import normalise_contact
+from esign_core.services.signing_password import has_signing_password
 from esign_core.values import mask_phone
 from esign_http.portal_links import LinkClaims, PortalLinks
 
@@ -47,6 +48,10 @@ class PortalView:
     display: DisplaySettings
     member_id: int | None = None
     seals: tuple[Seal, ...] = ()
+    #: LP seals the member may apply, and whether the member is the legal person (who may sign
+    #: without one, with a seal drawn from their name)
+    lp_seals: tuple[Seal, ...] = ()
+    legal_person: bool = False
     has_id_number: bool = True
 
     @property
@@ -54,12 +59,23 @@ class PortalView:
         return self.signatory.tenant_type is not TenantType.PERSONAL
 
     @property
+    def turn(self) -> ActionType | None:
+        """The kind of action the viewer signs now (a company's seal before its legal person's),
+        None when it is not their turn."""
+        if self.contract.status is not ContractStatus.SIGNING:
+            return None
+        wanted = (ActionType.CORPORATE, ActionType.LP) if self.company else (ActionType.PERSONAL,)
+        open_ = {a.type for a in self.signatory.actions if a.status is ActionStatus.SIGNING}
+        return next((kind for kind in wanted if kind in open_), None)
+
+    @property
     def my_turn(self) -> bool:
         """Whether the viewer can sign (or reject) now."""
-        if self.contract.status is not ContractStatus.SIGNING:
-            return False
-        wanted = (ActionType.CORPORATE,) if self.company else (ActionType.PERSONAL,)
-        return any(a.type in wanted and a.status is ActionStatus.SIGNING for a in self.signatory.actions)
+        return self.turn is not None
+
+    @property
+    def lp_turn(self) -> bool:
+        return self.turn is ActionType.LP
 
     @property
     def downloadable(self) -> bool:
@@ -79,7 +95,8 @@ class PortalView:
         return {"contract": self.contract, "signatory": self.signatory, "documents": self.documents,
                 "company": self.company, "my_turn": self.my_turn, "downloadable": self.downloadable,
                 "account": self.account, "seals": self.seals, "signing": self.signing,
-                "has_id_number": self.has_id_number}
+                "has_id_number": self.has_id_number, "lp_turn": self.lp_turn, "lp_seals": self.lp_seals,
+                "legal_person": self.legal_person}
 
 
 def _contact(raw: str) -> str:
@@ -111,9 +128,23 @@ def load_view(platform: Platform, claims: LinkClaims) -> PortalView:
             if org is None or member is None or member.status is not MemberStatus.ACTIVE:
                 raise PermissionDenied("the link's contact is not an active member of the signing company")
             fields["member_id"] = member.id
-            fields["seals"] = tuple(
-                s for s in uow.seals.of_owner(org.id)
-                if s.kind is SealKind.COMPANY and s.status is SealStatus.NORMAL and member.id in s.authorized_member_ids
-            )
+            usable = [s for s in uow.seals.of_owner(org.id)
+                      if s.status is SealStatus.NORMAL and member.id in s.authorized_member_ids]
+            fields["seals"] = tuple(s for s in usable if s.kind is SealKind.COMPANY)
+            fields["lp_seals"] = tuple(s for s in usable if s.kind is SealKind.LP)
+            fields["legal_person"] = MemberRole.LP in member.roles
     return PortalView(claims=claims, contract=contract, signatory=signatory, documents=documents, signing=signing,
                       display=display, **fields)
+
+
+def password_allowed(view: PortalView) -> bool:
+    """The signing settings accept a signing password (signing password or SMS code)."""
+    return view.signing.signer_verification is SignerVerification.DEFAULT
+
+
+def password_accepted(platform: Platform, view: PortalView) -> bool:
+    """The settings accept a signing password and this signer has set one."""
+    if not password_allowed(view):
+        return False
+    with platform.uow() as uow:
+        return has_signing_password(view.claims.contact, uow=uow)

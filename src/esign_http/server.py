@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import socket
+from typing import Any
+
 from esign_adapters.bootstrap import Platform
 from esign_adapters.settings import DEFAULT_PORT
+from esign_http.open_port import OpenPortDispatch
 
 DEFAULT_HOST = "127.0.0.1"
 
 
 def serve(platform: Platform | None = None, host: str | None = None, port: int | None = None, *,
-          proxy_headers: bool = False, forwarded_allow_ips: str | None = None, log_level: str = "info") -> None:
+          proxy_headers: bool = False, forwarded_allow_ips: str | None = None, log_level: str = "info",
+          open_port: int | None = None) -> None:
     """Serve the console, portal, open API and REST API until interrupted.
 
-    ``host``/``port`` default to the platform settings (127.0.0.1:9181). Behind a reverse proxy
-    pass ``proxy_headers=True`` and the proxy's address in ``forwarded_allow_ips`` so that client
+    ``host``/``port`` default to the platform settings (127.0.0.1:9181). ``open_port`` (default:
+    ``[server] open_port``) also serves the open API at the root of that port (9182 in the
+    product we replace; see :mod:`esign_http.open_port`). Behind a reverse proxy pass
+    ``proxy_headers=True`` and the proxy's address in ``forwarded_allow_ips`` so that client
     addresses (used by the login rate limit) and the https scheme (HSTS) are the real ones.
     """
     import uvicorn
@@ -21,13 +28,36 @@ def serve(platform: Platform | None = None, host: str | None = None, port: int |
     from esign_http.app import create_app
 
     platform = platform or Platform.from_settings()
-    app = create_app(platform)
-    uvicorn.run(app, host=host or platform.settings.host or DEFAULT_HOST,
-                port=port or platform.settings.port or DEFAULT_PORT, proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips, log_level=log_level, server_header=False)
+    app: Any = create_app(platform)
+    open_port = open_port or platform.settings.open_port
+    if open_port:
+        app = OpenPortDispatch(app, open_port)
+    config = uvicorn.Config(app, host=host or platform.settings.host or DEFAULT_HOST,
+                            port=port or platform.settings.port or DEFAULT_PORT, proxy_headers=proxy_headers,
+                            forwarded_allow_ips=forwarded_allow_ips, log_level=log_level, server_header=False)
+    server = uvicorn.Server(config)
+    server.run(sockets=_sockets(config, open_port))
 
 
-def serve_settings(settings: object, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def _sockets(config: Any, open_port: int | None) -> list[socket.socket]:
+    """The main socket and, when asked for, the open API's, bound on the same address."""
+    main = config.bind_socket()
+    if not open_port:
+        return [main]
+    extra = socket.socket(main.family, socket.SOCK_STREAM)
+    extra.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        extra.bind((config.host, open_port))
+    except OSError:
+        main.close()
+        extra.close()
+        raise
+    extra.set_inheritable(True)
+    return [main, extra]
+
+
+def serve_settings(settings: object, *, host: str | None = None, port: int | None = None, workers: int = 1,
+                   open_port: int | None = None) -> None:
     """Entry point ``esign.web:serve`` used by ``esign serve`` (the CLI may not import this layer).
 
     ``workers`` > 1 runs uvicorn's multi-process mode: each worker builds its own app through the
@@ -42,7 +72,7 @@ def serve_settings(settings: object, *, host: str | None = None, port: int | Non
     _upgrade_schema(platform)
     embedded = _start_embedded_worker(platform) if settings.worker else None
     try:
-        _run(platform, settings, host=host, port=port, workers=workers)
+        _run(platform, settings, host=host, port=port, workers=workers, open_port=open_port or settings.open_port)
     finally:
         if embedded is not None:
             embedded.stop(timeout=10)
@@ -68,12 +98,13 @@ def _start_embedded_worker(platform: Platform) -> object | None:
         return None
 
 
-def _run(platform: Platform, settings: object, *, host: str | None, port: int | None, workers: int) -> None:
+def _run(platform: Platform, settings: object, *, host: str | None, port: int | None, workers: int,
+         open_port: int | None) -> None:
     from esign_adapters.settings import Settings
 
     assert isinstance(settings, Settings)
     if workers <= 1:
-        serve(platform, host=host, port=port)
+        serve(platform, host=host, port=port, open_port=open_port)
         return
     import os
 
@@ -85,8 +116,16 @@ def _run(platform: Platform, settings: object, *, host: str | None, port: int | 
         platform.engine.dispose()
     os.environ.update(ESIGN_DATA_DIR=str(settings.data_dir), ESIGN_PORT=str(port),
                       ESIGN_DATABASE_URL=settings.database_url)
-    uvicorn.run("esign_http.app:create_app", factory=True, workers=workers, host=host, port=port,
-                log_level="info", server_header=False)
+    if not open_port:
+        uvicorn.run("esign_http.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    log_level="info", server_header=False)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["ESIGN_OPEN_PORT"] = str(open_port)
+    config = uvicorn.Config("esign_http.open_port:create_dispatching_app", factory=True, workers=workers, host=host,
+                            port=port, log_level="info", server_header=False)
+    Multiprocess(config, sockets=_sockets(config, open_port)).run()
 
 
 def _upgrade_schema(platform: Platform) -> None:

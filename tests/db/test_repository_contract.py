@@ -13,7 +13,7 @@ from esign_core.errors import AlreadyExists, ConcurrencyError, NotFoundError
 from esign_core.model.contract import ContractSent, ContractStatus, SignatoryStatus
 from esign_core.model.org import OrganizationCreated, OrganizationFrozen
 from esign_core.model.policy import DisplaySettings, LoginSettings, PrintMode, PrintSettings, SigningSettings
-from esign_core.model.seal import SealType
+from esign_core.model.seal import SealStatus, SealType
 from tests.db import samples
 from tests.db.conftest import UowFactory
 
@@ -248,19 +248,88 @@ def test_a_stale_contract_leaves_the_stored_children_untouched(uow_factory: UowF
     assert samples.state(_load(uow_factory, "contracts", contract.id)) == expected
 
 
-def test_an_aggregate_only_read_is_still_checked_on_commit(uow_factory: UowFactory) -> None:
-    """A decision taken on an aggregate (e.g. a quota read from the installation) must not be
-    committed after that aggregate changed underneath."""
+def test_an_aggregate_only_read_is_neither_written_nor_checked(uow_factory: UowFactory) -> None:
+    """Two commands that only read the same aggregate (an enterprise, a seal) do not conflict."""
     role = samples.role()
     _save(uow_factory, "roles", role)
     reader, writer = uow_factory(), uow_factory()
     with reader, writer:
-        reader.roles.get(role.id)
+        assert reader.roles.get(role.id).version == 1
         writer.roles.get(role.id).description = "changed"
         writer.commit()
-        reader.seal_types.add(samples.seal_type("基于旧数据"))
+        added = samples.seal_type("只读取")
+        reader.seal_types.add(added)
+        reader.commit()
+    with uow_factory() as uow:
+        assert uow.roles.get(role.id).description == "changed"
+        assert uow.roles.get(role.id).version == 2
+        assert uow.seal_types.find(added.id) is not None
+
+
+def test_a_locked_aggregate_that_changed_since_it_was_read_is_refused(uow_factory: UowFactory) -> None:
+    """A decision taken on an aggregate (a quota read against the installation) must not rest on
+    a stale copy: lock() refuses one that changed since it was loaded."""
+    role = samples.role()
+    _save(uow_factory, "roles", role)
+    reader, writer = uow_factory(), uow_factory()
+    with reader, writer:
+        stale = reader.roles.get(role.id)
+        writer.roles.get(role.id).description = "changed"
+        writer.commit()
         with pytest.raises(ConcurrencyError):
-            reader.commit()
+            reader.lock(stale)
+    with uow_factory() as uow:
+        current = uow.roles.get(role.id)
+        uow.lock(current)
+        uow.commit()
+    assert current.version == 2  # locking does not write
+
+
+def test_a_second_lock_waits_for_the_first_unit_of_work(uow_factory: UowFactory, only_sql: None) -> None:
+    import threading
+
+    role = samples.role()
+    _save(uow_factory, "roles", role)
+    order: list[str] = []
+    first = uow_factory()
+    with first:
+        first.lock(first.roles.get(role.id))
+
+        def second() -> None:
+            with uow_factory() as uow:
+                uow.lock(uow.roles.get(role.id))
+                order.append("second locked")
+                uow.commit()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.0)
+        order.append("first commits")
+        first.commit()
+    thread.join(timeout=30)
+    assert order == ["first commits", "second locked"]
+
+
+def test_concurrent_uses_of_one_seal_all_count(uow_factory: UowFactory) -> None:
+    """Seal.use_count is added to atomically: concurrent signings with one seal do not conflict,
+    and a rename that raced with them keeps their uses."""
+    seal = attrs.evolve(samples.seal(), status=SealStatus.NORMAL)
+    seal.authorize(7)
+    _save(uow_factory, "seals", seal)
+    first, second, renamer = uow_factory(), uow_factory(), uow_factory()
+    with first, second, renamer:
+        renamed = renamer.seals.get(seal.id)
+        first.seals.get(seal.id).use(by_member_id=7, contract_id=None)
+        second.seals.get(seal.id).use(by_member_id=7, contract_id=None)
+        first.commit()
+        second.commit()
+        renamed.name = "新合同章"
+        renamed.use(by_member_id=7, contract_id=None)
+        renamer.commit()
+    with uow_factory() as uow:
+        stored = uow.seals.get(seal.id)
+        assert (stored.use_count, stored.name) == (seal.use_count + 3, "新合同章")
+        assert stored.version == 2  # only the rename was version-checked
 
 
 # -- rollback and reuse ------------------------------------------------------------------------------
@@ -302,11 +371,11 @@ def test_the_same_unit_of_work_can_be_entered_again_after_commit(uow_factory: Uo
         uow.seal_types.add(seal_type)
         uow.commit()
     with uow:
-        uow.seal_types.get(seal_type.id).disable()
+        uow.seal_types.get(seal_type.id).enable()
         uow.commit()
     with uow:
         loaded = uow.seal_types.get(seal_type.id)
-    assert (loaded.enabled, loaded.version) == (False, 2)
+    assert (loaded.enabled, loaded.version) == (True, 2)
 
 
 def test_work_after_a_commit_in_the_same_block_is_committed_separately(uow_factory: UowFactory) -> None:

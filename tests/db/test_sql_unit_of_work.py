@@ -106,7 +106,7 @@ def test_an_aggregate_loaded_but_unchanged_keeps_its_stored_data(sql_engine: Eng
     with SqlUnitOfWork(sql_engine) as uow:
         again = uow.contracts.get(contract.id)
     assert samples.state(again) == expected
-    assert again.version == 2
+    assert again.version == 1  # only read: not written, not bumped (ADR 0022)
 
 
 def test_an_unreachable_database_is_reported_when_the_block_opens() -> None:

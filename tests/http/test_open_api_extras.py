@@ -115,9 +115,10 @@ def test_sponsor_files_are_attachments_and_documents_are_added_to_drafts(world) 
         assert uow.documents.get(int(sponsor)).attachment is True
         assert uow.documents.get(int(added)).attachment is False
         assert uow.documents.get(int(attached)).attachment is True
-    # detail lists every document of the contract, attachments included (no attachment flag yet)
+    # detail lists every document of the contract, the sponsor-only attachments flagged
     detail = ok(api.get("/contract/detail", contractId=contract_id))["contract"]
-    assert {added, attached} <= {d["id"] for d in detail["documents"]}
+    flags = {d["id"]: d["attachment"] for d in detail["documents"]}
+    assert flags[added] is False and flags[attached] is True
     ok(api.post_json("/contract/send", {"contractId": contract_id}))
     refused = api.post_form("/document/addbyfile", {"title": "晚了", "contractId": contract_id},
                             files={"file": ("d.pdf", contract_pdf(), "application/pdf")}).json()

@@ -139,7 +139,47 @@ def test_worker_killed_at_timeout_and_service_keeps_serving(three_page_pdf: byte
     assert SubprocessPdfScreener().screen(three_page_pdf).pages == 3
 
 
+def _big_uncompressed_pdf() -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(3):
+        pdf.add_blank_page()
+    pdf.pages[0].Contents = pdf.make_stream(b"0 0 m\n" * 5_000_000)
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
 def test_worker_out_of_memory_is_a_clean_refusal(three_page_pdf: bytes) -> None:
     tiny = SubprocessPdfScreener(ScreeningLimits(memory_bytes=48 << 20))
-    _refused(tiny, three_page_pdf, "memory|could not be parsed|cannot be read")
-    assert SubprocessPdfScreener().screen(three_page_pdf).pages == 3
+    _refused(tiny, _big_uncompressed_pdf(), "memory|could not be parsed|cannot be read")
+    assert tiny.screen(three_page_pdf).pages == 3  # a fresh worker takes over
+    assert tiny.started == 2
+
+
+def test_workers_are_reused_across_documents(three_page_pdf: bytes, hundred_page_pdf: bytes) -> None:
+    pooled = SubprocessPdfScreener()
+    for pdf, pages in ((three_page_pdf, 3), (hundred_page_pdf, 100), (three_page_pdf, 3)):
+        assert pooled.screen(pdf).pages == pages
+    _refused(pooled, b"%PDF-1.7\n" + bytes(range(256)) * 40, "damaged or truncated|cannot be read")
+    assert pooled.screen(three_page_pdf).pages == 3
+    assert pooled.started == 1
+    pooled.close()
+
+
+def test_a_worker_is_replaced_after_its_job_allowance(three_page_pdf: bytes) -> None:
+    pooled = SubprocessPdfScreener(max_jobs=2)
+    for _ in range(5):
+        assert pooled.screen(three_page_pdf).pages == 3
+    assert pooled.started == 3
+    pooled.close()
+
+
+def test_concurrent_screenings_each_get_a_worker(three_page_pdf: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pooled = SubprocessPdfScreener(pool_size=2)
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda _: pooled.screen(three_page_pdf).pages, range(12)))
+    assert pages == [3] * 12
+    assert 1 <= pooled.started <= 12
+    pooled.close()

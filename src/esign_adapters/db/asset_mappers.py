@@ -39,6 +39,7 @@ class SealTypeMapper(Mapper[SealType]):
 class SealMapper(Mapper[Seal]):
     name = "seals"
     table = t.seals
+    counters = ("use_count",)
 
     def to_row(self, item: Seal) -> Row:
         return {

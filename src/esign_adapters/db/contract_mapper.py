@@ -1,6 +1,7 @@
 """The contract aggregate across four tables: the contract row and its signatories, actions and
-stampers (and copy receivers). Children are loaded in bulk for every contract of a query and, when any of them
-changed, replaced as a whole in the transaction that bumps the contract's version."""
+stampers (and copy receivers). Children are loaded in bulk for every contract of a query; the child
+rows that changed are deleted, updated or inserted in the transaction that bumps the contract's
+version."""
 
 from __future__ import annotations
 
@@ -286,10 +287,35 @@ class ContractMapper(Mapper[Contract]):
         if not self._bump(conn, item, values):
             return False
         if rows.children != snapshot.children:
-            for table in reversed(CHILD_TABLES):
-                conn.execute(sa.delete(table).where(table.c.contract_id == item.id))
-            self._insert_children(conn, rows)
+            self._write_child_changes(conn, rows, snapshot)
         return True
+
+    @staticmethod
+    def _write_child_changes(conn: Connection, rows: ContractRows, snapshot: ContractRows) -> None:
+        """Only the child rows that changed: a signing changes one action and one signatory, so
+        rewriting every child of the contract would cost a statement per row."""
+        plan = list(zip(CHILD_TABLES, rows.children, snapshot.children, strict=True))
+        keyed = []
+        for table, now_rows, old_rows in plan:
+            keys = [c.name for c in table.primary_key.columns]
+            now = {tuple(r[k] for k in keys): r for r in now_rows}
+            old = {tuple(r[k] for k in keys): r for r in old_rows}
+            keyed.append((table, keys, now, old))
+        for table, keys, now, old in reversed(keyed):  # children of children first
+            gone = [k for k in old if k not in now]
+            for key in gone:
+                conn.execute(sa.delete(table).where(*(table.c[c] == v for c, v in zip(keys, key, strict=True))))
+        for table, keys, now, old in keyed:
+            for key, row in now.items():
+                before = old.get(key)
+                if before is None or before == row:
+                    continue
+                changed = {c: v for c, v in row.items() if before.get(c) != v}
+                where = (table.c[c] == v for c, v in zip(keys, key, strict=True))
+                conn.execute(sa.update(table).where(*where).values(changed))
+            added = [row for key, row in now.items() if key not in old]
+            if added:
+                conn.execute(sa.insert(table), added)
 
     def _insert_children(self, conn: Connection, rows: ContractRows) -> None:
         for table, child_rows in zip(CHILD_TABLES, rows.children, strict=True):

@@ -88,9 +88,18 @@ class SqlEvidenceLog:
             return
         conn = state.connection
         heads, entries = t.evidence_heads, t.evidence_entries
-        head = conn.execute(
-            sa.select(heads.c.sequence, heads.c.entry_hash).where(heads.c.node == self.node).with_for_update()
-        ).first()
+        locked = sa.select(heads.c.sequence, heads.c.entry_hash).where(heads.c.node == self.node).with_for_update()
+        head = conn.execute(locked).first()
+        if head is None:
+            # A new chain: create its head (sequence 0) in a savepoint, so that processes starting
+            # a chain at the same moment wait for each other instead of failing; the loser's
+            # duplicate key just means the head now exists, and it is locked as usual.
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.insert(heads).values(node=self.node, sequence=0, entry_hash=GENESIS))
+            except IntegrityError:
+                pass
+            head = conn.execute(locked).first()
         sequence, previous = (int(head.sequence), str(head.entry_hash)) if head else (0, GENESIS)
         start = sequence
         rows: list[dict[str, Any]] = []
@@ -103,8 +112,8 @@ class SqlEvidenceLog:
             f"evidence chain of node {self.node} was appended to concurrently; retry", node=self.node
         )
         try:
-            if head is None:
-                conn.execute(sa.insert(heads).values(node=self.node, sequence=sequence, entry_hash=previous))
+            if head is None:  # the head could not be created nor read: leave it to the retry
+                raise conflict
             else:
                 moved = conn.execute(
                     sa.update(heads)

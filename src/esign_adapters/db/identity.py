@@ -7,21 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from esign_adapters.db.errors import translate_error
 from esign_adapters.db.mappers import Mapper
-from esign_core.errors import AlreadyExists
+from esign_core.errors import AlreadyExists, ConcurrencyError
 from esign_core.model.base import Aggregate
 from esign_core.model.policy import Section
 
 
 @attrs.define
 class Tracked:
-    """An aggregate the unit of work will save: inserted when ``new``, else updated with a version
-    check against the version it was loaded with (``snapshot`` tells whether it changed)."""
+    """An aggregate the unit of work will save: inserted when ``new``, else — when it changed
+    (``snapshot`` tells) — updated with a version check against the version it was loaded with."""
 
     item: Aggregate
     mapper: Mapper[Any]
@@ -68,6 +69,22 @@ class UnitState:
             return hit.item
         self.tracked[key] = Tracked(item, mapper, new=False, snapshot=mapper.snapshot(item))
         return item
+
+    def lock(self, item: Aggregate) -> None:
+        """``UPDATE … SET version = version WHERE id AND version``: takes the row lock (PostgreSQL,
+        MySQL/MariaDB; SQLite's database write lock) until the transaction ends, and is judged
+        against the newest committed row once a concurrent holder has finished."""
+        for entry in self.tracked.values():
+            if entry.item is item and not entry.new:
+                table, c = entry.mapper.table, entry.mapper.table.c
+                stmt = sa.update(table).where(c.id == item.id, c.version == item.version).values(version=c.version)
+                if self.execute(stmt).rowcount != 1:
+                    raise ConcurrencyError(
+                        f"{entry.mapper.name} {item.id} was changed by someone else; reload and retry",
+                        id=str(item.id), table=entry.mapper.name,
+                    )
+                return
+        raise ValueError(f"{type(item).__name__} {item.id} was not loaded in this unit of work")
 
     def held(self, name: str) -> Iterator[Aggregate]:
         """Every aggregate of that repository seen in this block, new or loaded."""

@@ -75,12 +75,15 @@ def required_blob(prefix: str, row: Mapping[str, Any]) -> BlobRef:
 class Mapper(Generic[A]):
     """Translates one aggregate type to and from its row, and loads and saves it.
 
-    ``snapshot`` is taken when an aggregate is loaded; on commit an unchanged aggregate only gets
-    its version bumped (still checked), a changed one is written in full.
+    ``snapshot`` is taken when an aggregate is loaded; on commit a changed aggregate
+    is written in full with a version check, an unchanged one is not written, except that the
+    ``counters`` columns that moved are added to atomically (no version check, no version bump).
     """
 
     name: ClassVar[str]  # the unit of work attribute, used in messages
     table: ClassVar[sa.Table]
+    #: integer columns whose increments commute (use counts): saved as ``n = n + delta``
+    counters: ClassVar[tuple[str, ...]] = ()
 
     def to_row(self, item: A) -> Row:
         raise NotImplementedError
@@ -104,10 +107,30 @@ class Mapper(Generic[A]):
         row["version"] = item.version + 1
         conn.execute(sa.insert(self.table).values(row))
 
+    def save(self, conn: Connection, item: A, snapshot: Any) -> bool | None:
+        """Save a loaded aggregate on commit: True when written with its version checked, False
+        when the stored version is no longer the loaded one, None when nothing version-checked was
+        written (unchanged, or only counters moved)."""
+        now = self.snapshot(item)
+        if not self.counters or not isinstance(now, dict):
+            return self.update(conn, item, snapshot) if now != snapshot else None
+        if any(now[k] != snapshot[k] for k in now if k not in self.counters):
+            return self.update(conn, item, snapshot)
+        deltas = {k: now[k] - snapshot[k] for k in self.counters if now[k] != snapshot[k]}
+        if deltas:
+            c = self.table.c
+            conn.execute(
+                sa.update(self.table).where(c.id == item.id).values({k: c[k] + d for k, d in deltas.items()})
+            )
+        return None
+
     def update(self, conn: Connection, item: A, snapshot: Any) -> bool:
         """Write ``item`` if the stored version is still the loaded one; False when it is not."""
         row = self.to_row(item)
-        values = {k: v for k, v in row.items() if k != "id"} if row != snapshot else {}
+        values: dict[str, Any] = {k: v for k, v in row.items() if k != "id"} if row != snapshot else {}
+        for k in self.counters:  # others may have added to it since the load without a version bump
+            if k in values:
+                values[k] = self.table.c[k] + (row[k] - snapshot[k])
         return self._bump(conn, item, values)
 
     def _bump(self, conn: Connection, item: A, values: Row) -> bool:

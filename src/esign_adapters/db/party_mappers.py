@@ -165,6 +165,7 @@ class UserMapper(Mapper[PersonalUser]):
             "created_at": item.created_at,
             "passwordless": item.passwordless,
             "totp_secret_ref": item.totp_secret_ref,
+            "signing_password_hash": item.signing_password_hash,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> PersonalUser:
@@ -181,6 +182,7 @@ class UserMapper(Mapper[PersonalUser]):
             created_at=row["created_at"],
             passwordless=row["passwordless"],
             totp_secret_ref=row["totp_secret_ref"],
+            signing_password_hash=row["signing_password_hash"],
         )
 
 

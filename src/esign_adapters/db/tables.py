@@ -167,6 +167,7 @@ users = sa.Table(
     sa.Column("passwordless", sa.Boolean, nullable=False, server_default=sa.false()),  # 0008
     sa.Column("totp_secret_ref", sa.Text),  # 0008
     sa.Index("ix_users_created_at", "created_at"),  # 0008
+    sa.Column("signing_password_hash", sa.String(200)),  # migration 0010
     **MYSQL_OPTIONS,
 )
 
@@ -653,6 +654,29 @@ inbox_messages = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("read_at", UtcDateTime),
+    **MYSQL_OPTIONS,
+)
+
+#: Snowflake node numbers leased by running processes (ADR 0023): one holder per node until expiry.
+node_leases = sa.Table(
+    "node_leases",
+    metadata,
+    sa.Column("node", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+#: Signing-portal SMS codes, per link (a digest of its token): only a hash of the code is kept.
+portal_codes = sa.Table(
+    "portal_codes",
+    metadata,
+    sa.Column("link", sa.String(64), primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("link_expires_at", UtcDateTime, nullable=False, index=True),
     **MYSQL_OPTIONS,
 )
 

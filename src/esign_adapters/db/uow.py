@@ -18,7 +18,7 @@ from esign_adapters.db.contract_mapper import ContractMapper
 from esign_adapters.db.engine import dialect_of
 from esign_adapters.db.errors import connect_error, translate_error
 from esign_adapters.db.evidence import SqlEvidenceLog
-from esign_adapters.db.identity import UnitState
+from esign_adapters.db.identity import Tracked, UnitState
 from esign_adapters.db.integration import IntegrationAppMapper, SqlIntegrationAppRepository
 from esign_adapters.db.outbox import SqlOutboxRepository
 from esign_adapters.db.party_mappers import (
@@ -50,9 +50,10 @@ class SqlUnitOfWork:
     ``with uow:`` takes a connection from the pool and starts a transaction; leaving the block
     without :meth:`commit` rolls it back. Repositories keep an identity map (the same id loads
     as the same object) and track every aggregate added or loaded. :meth:`commit` inserts the
-    new ones and updates every loaded one with ``WHERE id = :id AND version = :version``,
-    bumping the version — a loaded aggregate that did not change only gets its version bumped,
-    so that a decision taken on it is still checked. A stale version raises
+    new ones and updates every loaded one that changed with ``WHERE id = :id AND version =
+    :version``, bumping the version; a loaded aggregate that did not change is not written, except
+    its counters (``Seal.use_count``), which are added to atomically (``SET n = n + :delta``), and
+    one a decision rests on is held with :meth:`lock` (ADR 0022). A stale version raises
     :class:`~esign_core.errors.ConcurrencyError` and nothing of the transaction is written; a
     duplicate id or unique key raises :class:`~esign_core.errors.AlreadyExists`; any other
     vendor error becomes :class:`~esign_core.errors.DatabaseError`.
@@ -135,11 +136,18 @@ class SqlUnitOfWork:
         """Write everything tracked in one transaction, or nothing (raises as described above)."""
         state = self._active()
         conn = state.connection
+        saved: list[Tracked] = []
         try:
             for entry in state.tracked.values():
                 if entry.new:
                     entry.mapper.insert(conn, entry.item)
-                elif not entry.mapper.update(conn, entry.item, entry.snapshot):
+                    saved.append(entry)
+                    continue
+                written = entry.mapper.save(conn, entry.item, entry.snapshot)
+                if written is None:
+                    continue
+                saved.append(entry)
+                if not written:
                     raise ConcurrencyError(
                         f"{entry.mapper.name} {entry.item.id} was changed by someone else; reload and retry",
                         id=str(entry.item.id),
@@ -157,6 +165,7 @@ class SqlUnitOfWork:
         events = self._events
         for entry in state.tracked.values():
             events.extend(entry.item.collect_events())
+        for entry in saved:
             entry.item.version += 1
         state.reset()
 
@@ -165,6 +174,11 @@ class SqlUnitOfWork:
         state: UnitState | None = getattr(self._local, "state", None)
         if state is not None:
             self._discard(state)
+
+    def lock(self, item: object) -> None:
+        """Hold ``item``'s row until the block ends (see the port). Raises ConcurrencyError when it
+        changed since it was loaded, ValueError for an aggregate this block did not load."""
+        self._active().lock(item)  # type: ignore[arg-type]
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates committed in this thread, in order, emptied as taken."""

@@ -1,6 +1,8 @@
 """The PDF screening worker: ``python -m esign_adapters.signing.screen_worker LIMITS_JSON`` reads one
 PDF from stdin and writes one JSON line to stdout, ``{"ok": true, "pages": …, "encrypted": false,
-"signatures": …}`` or ``{"ok": false, "reason": "…"}``.
+"signatures": …}`` or ``{"ok": false, "reason": "…"}``. With ``--serve LIMITS_JSON`` it stays up and
+screens one document after another (see :func:`serve`); the service keeps a small pool of such
+workers so that an upload does not pay for starting an interpreter.
 
 It runs in its own process under ``RLIMIT_AS`` / ``RLIMIT_CPU`` (set before anything is parsed) and
 the parent's wall-clock timeout, so a looping or exploding parser takes only this process down.
@@ -21,7 +23,7 @@ import resource
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 import pikepdf
 
@@ -43,9 +45,11 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value if hard == resource.RLIM_INFINITY else hard))
 
 
-def _apply_limits(limits: dict[str, Any]) -> None:
+def _apply_limits(limits: dict[str, Any], *, jobs: int = 1) -> None:
+    """Address space, CPU (for ``jobs`` documents: a pooled worker's lifetime is capped too), no
+    file writes, no core dumps."""
     _limit(resource.RLIMIT_AS, int(limits["memory_bytes"]))
-    _limit(resource.RLIMIT_CPU, int(limits["cpu_seconds"]))
+    _limit(resource.RLIMIT_CPU, int(limits["cpu_seconds"]) * jobs + 1)
     _limit(resource.RLIMIT_FSIZE, 0)
     _limit(resource.RLIMIT_CORE, 0)
 
@@ -172,23 +176,71 @@ def screen(data: bytes, limits: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "pages": pages, "encrypted": False, "signatures": _count_signatures(pdf)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    limits = json.loads(argv[0])
-    _apply_limits(limits)
+def _screen_one(data: bytes, limits: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """(result, healthy): a worker that ran out of memory or hit an unexpected parser error is not
+    reused, whatever state the parser left behind goes with the process."""
     try:
-        data = sys.stdin.buffer.read(limits["max_bytes"] + 1)
         if len(data) > limits["max_bytes"]:
             raise Rejected("the file is too large")
-        result = screen(data, limits)
+        return screen(data, limits), True
     except Rejected as exc:
-        result = {"ok": False, "reason": str(exc)}
+        return {"ok": False, "reason": str(exc)}, True
     except MemoryError:
-        result = {"ok": False, "reason": "the PDF needs too much memory to parse (PDF bomb?)"}
+        return {"ok": False, "reason": "the PDF needs too much memory to parse (PDF bomb?)"}, False
     except RecursionError:
-        result = {"ok": False, "reason": "the PDF structure is nested too deeply"}
+        return {"ok": False, "reason": "the PDF structure is nested too deeply"}, False
     except Exception as exc:  # anything the parser throws means: we will not process this file
-        result = {"ok": False, "reason": f"the PDF cannot be read: {exc.__class__.__name__}"}
+        return {"ok": False, "reason": f"the PDF cannot be read: {exc.__class__.__name__}"}, False
+
+
+def _cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def serve(limits: dict[str, Any], stdin: BinaryIO, stdout: TextIO) -> int:
+    """The pooled mode (``--serve``): screen documents one after another, each sent as a line with
+    its length followed by its bytes, each answered with one JSON line. Before every document the
+    CPU limit is moved to what this process has used so far plus ``cpu_seconds`` (``RLIMIT_CPU`` is
+    cumulative), so each document gets its own CPU budget; the address-space limit holds for the
+    whole process. Ends on end of input, after ``max_jobs`` documents, or after a document that
+    left the parser in doubt (the reply then says ``"recycle": true``)."""
+    for _ in range(int(limits.get("max_jobs", 100))):
+        header = stdin.readline(32)
+        if not header.strip():
+            return 0
+        size = int(header)
+        if size < 0 or size > limits["max_bytes"] + 1:
+            return 2
+        data = stdin.read(size)
+        if len(data) != size:
+            return 2
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        budget = int(_cpu_used()) + int(limits["cpu_seconds"]) + 1
+        if hard != resource.RLIM_INFINITY:
+            budget = min(budget, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (budget, hard))
+        result, healthy = _screen_one(data, limits)
+        if not healthy:
+            result["recycle"] = True
+        stdout.write(json.dumps(result) + "\n")
+        stdout.flush()
+        if not healthy:
+            return 0
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--serve":
+        limits = json.loads(argv[1])
+        _apply_limits(limits, jobs=int(limits.get("max_jobs", 100)) + 1)
+        sys.stdout.write(json.dumps({"ready": True}) + "\n")
+        sys.stdout.flush()
+        return serve(limits, sys.stdin.buffer, sys.stdout)
+    limits = json.loads(argv[0])
+    _apply_limits(limits)
+    result, _healthy = _screen_one(sys.stdin.buffer.read(limits["max_bytes"] + 1), limits)
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0

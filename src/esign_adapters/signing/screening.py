@@ -1,22 +1,23 @@
 """``SubprocessPdfScreener``: uploaded PDFs are parsed in a separate, resource-limited process
 (:mod:`esign_adapters.signing.screen_worker`) before any signing code sees them.
 
-The worker gets the document on stdin, an address-space and CPU limit, no file-size allowance, a
-clean environment (no secrets of the service) and ``/`` as working directory; the parent kills it
-at the wall-clock timeout. Whatever happens in the worker, the calling process only sees a
+The worker gets the document on stdin, an address-space and CPU limit (per document, see
+:func:`~esign_adapters.signing.screen_worker.serve`), no file-size allowance, a clean environment
+(no secrets of the service) and ``/`` as working directory; the parent kills it at the wall-clock
+timeout. Workers are pooled and reused (:mod:`~esign_adapters.signing.screen_pool`).
+Whatever happens in the worker, the calling process only sees a
 :class:`~esign_core.ports.signing.PdfInfo` or an ``InvalidValue("file", …)``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess  # noqa: S404 — the screening worker is our own module, run with our interpreter
 import sys
-from pathlib import Path
+import time
 
 import attrs
 
+from esign_adapters.signing.screen_pool import WorkerPool
 from esign_core.errors import InvalidValue, SigningError
 from esign_core.ports.signing import PdfInfo
 
@@ -40,18 +41,41 @@ class ScreeningLimits:
     timeout_seconds: float = 20.0
     memory_bytes: int = 1024 * MiB
 
-    def as_json(self) -> str:
+    def as_json(self, *, max_jobs: int = 1) -> str:
         data = attrs.asdict(self)
         data["cpu_seconds"] = int(self.timeout_seconds) + 1
+        data["max_jobs"] = max_jobs
         return json.dumps(data)
 
 
 class SubprocessPdfScreener:
-    """PdfScreener port implementation (see module docstring)."""
+    """PdfScreener port implementation (see module docstring).
 
-    def __init__(self, limits: ScreeningLimits | None = None, *, python: str | None = None) -> None:
+    Workers are kept in a small pool (``pool_size`` idle at most) and reused for up to
+    ``max_jobs`` documents each, so an upload does not pay for starting an interpreter and
+    importing pikepdf. A worker that times out is killed; one that crashed, ran out of memory or
+    met an unexpected parser error is not reused. Thread-safe: each call has a worker to itself.
+    """
+
+    def __init__(
+        self, limits: ScreeningLimits | None = None, *, python: str | None = None, pool_size: int = 4,
+        max_jobs: int = 100,
+    ) -> None:
         self._limits = limits or ScreeningLimits()
         self._python = python or sys.executable
+        self._pool = WorkerPool(
+            [self._python, "-m", _WORKER, "--serve", self._limits.as_json(max_jobs=max_jobs)],
+            size=pool_size, max_jobs=max_jobs,
+        )
+
+    @property
+    def started(self) -> int:
+        """How many worker processes this screener has started (for tests and diagnostics)."""
+        return self._pool.started
+
+    def close(self) -> None:
+        """Stop the idle workers (busy ones stop when their document is done)."""
+        self._pool.close()
 
     def screen(self, pdf: bytes) -> PdfInfo:
         """Raises InvalidValue("file", …) for a non-PDF, an oversized, encrypted, truncated or
@@ -63,25 +87,17 @@ class SubprocessPdfScreener:
             )
         if b"%PDF-" not in pdf[:1024]:
             raise InvalidValue("file", "not a PDF file")
+        deadline = time.monotonic() + limits.timeout_seconds
         try:
-            done = subprocess.run(  # noqa: S603 — fixed argv: our interpreter and our worker module, no shell
-                [self._python, "-m", _WORKER, limits.as_json()],
-                input=pdf,
-                capture_output=True,
-                timeout=limits.timeout_seconds,
-                env=_worker_env(),
-                cwd="/",
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the worker
+            reply, how = self._pool.run(pdf, deadline)
+        except TimeoutError as exc:  # the worker has been killed
             raise InvalidValue(
                 "file", f"the PDF could not be parsed within {limits.timeout_seconds:g} s", reason="timeout"
             ) from exc
         except OSError as exc:
             raise SigningError(f"the PDF screening worker could not be started: {exc}") from exc
-        result = _parse(done.stdout)
+        result = _parse(reply)
         if result is None:
-            how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
             raise InvalidValue("file", "the PDF could not be parsed within the memory and time limits", reason=how)
         if not result.get("ok"):
             raise InvalidValue("file", str(result.get("reason") or "the PDF was refused"))
@@ -102,14 +118,3 @@ def _parse(stdout: bytes) -> dict | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _worker_env() -> dict[str, str]:
-    """Only what the interpreter needs: the import path of our packages, nothing of the service's
-    own environment (database URLs, keys)."""
-    src = str(Path(__file__).resolve().parents[2])
-    env = {"PYTHONPATH": src, "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8"}
-    for key in ("PATH", "SYSTEMROOT"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env

@@ -21,8 +21,9 @@ class DocumentDestroyed(Event):
 @attrs.define(kw_only=True, eq=False)
 class Document(Aggregate):
     """A PDF document. ``current`` moves forward with each signed revision; ``original`` stays.
-    ``signed_revisions`` lists every signed revision in order (the last one is ``current``), so
-    that destroying the document can remove each stored file."""
+    ``signed_revisions`` lists every later revision in order — signed ones, and watermarked ones
+    made before the first signature (the last one is ``current``) — so that destroying the
+    document can remove each stored file."""
 
     title: str = attrs.field(converter=lambda v: require_text("title", v, max_len=200))
     original: BlobRef
@@ -53,6 +54,14 @@ class Document(Aggregate):
 
     def add_signed_revision(self, blob: BlobRef) -> None:
         """The PDF with one more signature becomes the current revision."""
+        self._require_not_destroyed()
+        self.current = blob
+        self.revisions += 1
+        self.signed_revisions = (*self.signed_revisions, blob)
+
+    def add_watermarked_revision(self, blob: BlobRef) -> None:
+        """The PDF with watermarks drawn becomes the current revision (the use case checks that
+        it carries no signature yet: drawing on a signed PDF would break its signatures)."""
         self._require_not_destroyed()
         self.current = blob
         self.revisions += 1

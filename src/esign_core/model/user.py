@@ -36,6 +36,8 @@ class PersonalUser(Aggregate):
     passwordless: bool = False
     #: The TOTP secret sealed by the SecretBox (动态令牌); never the plain secret.
     totp_secret_ref: str | None = attrs.field(default=None, repr=False)
+    #: hash of the signing password (manual 三.1.2: "signing password or SMS code"); None when unset
+    signing_password_hash: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.mobile is None and self.email is None:
@@ -76,6 +78,10 @@ class PersonalUser(Aggregate):
     @property
     def account(self) -> str:
         return str(self.mobile or self.email)
+
+    def set_signing_password(self, hashed: str) -> None:
+        """Replace the signing password (given hashed by the PasswordHasher port)."""
+        self.signing_password_hash = hashed
 
     def verify_identity(self, id_number: IdNumber) -> None:
         """Real-name verification succeeded."""

@@ -14,8 +14,11 @@ from esign_core.ports.seal_devices import SealApplicationRepository, SealDeviceR
 
 class UnitOfWork(Protocol):
     """Use as ``with uow: ... uow.commit()``. Leaving the block without commit rolls back, so an
-    error leaves nothing half-written. Commit raises ConcurrencyError when an aggregate was
-    changed by someone else since it was loaded."""
+    error leaves nothing half-written. Commit writes the aggregates that were added or changed and
+    raises ConcurrencyError when one it changed was changed by someone else since it was loaded.
+    An aggregate only read is neither written nor checked (:meth:`lock` one a decision rests on);
+    counters such as ``Seal.use_count`` are added to atomically when nothing else of the aggregate
+    changed."""
 
     installation: r.InstallationRepository
     organizations: r.OrganizationRepository
@@ -48,6 +51,12 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def lock(self, item: object) -> None:
+        """Hold this loaded aggregate until the block ends, because a decision rests on what is
+        read after this call (a quota counted against the installation row): a ``lock`` of it in
+        another unit of work waits for this one to end. Raises ConcurrencyError at once when the
+        aggregate was changed since it was loaded. It is not written for this."""
 
     def collect_new_events(self) -> list[Event]:
         """Events recorded by the aggregates this unit of work saw, in order, emptied as taken."""

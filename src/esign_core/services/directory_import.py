@@ -268,7 +268,9 @@ class _Run:
         with uow:
             for quota, adding in wanted.items():
                 if adding:
-                    check_quota(uow, quota, clock=self.clock, adding=adding)
+                    # The sink's open transaction holds the written rows (and, on SQLite, the write
+                    # lock), so the installation row is not locked here; see check_quota.
+                    check_quota(uow, quota, clock=self.clock, adding=adding, lock=False)
 
 
 def import_directory(kind: ImportKind, header: Sequence[object], rows: Iterable[Row], *, sink: DirectorySink,

@@ -43,7 +43,13 @@ def require_valid_licence(uow: UnitOfWork, *, clock: Clock) -> None:
     inst.licence.check_valid(product_code=inst.product_code, now=clock.now())
 
 
-def check_quota(uow: UnitOfWork, kind: QuotaKind, *, clock: Clock, adding: int = 1) -> None:
-    """Raise QuotaExceeded (or LicenceError when expired) before creating ``adding`` more."""
+def check_quota(uow: UnitOfWork, kind: QuotaKind, *, clock: Clock, adding: int = 1, lock: bool = True) -> None:
+    """Raise QuotaExceeded (or LicenceError when expired) before creating ``adding`` more. The
+    installation row is locked before counting, so concurrent creations count one after another
+    and cannot together pass the quota. ``lock=False`` is for a caller whose own rows are being
+    written by another open transaction (the batch import's sink): on SQLite that transaction
+    already holds the database's write lock, so locking here would wait for it forever."""
     inst = require_installation(uow)
+    if lock:
+        uow.lock(inst)
     inst.check_quota(kind, usage(uow)[kind], adding, now=clock.now())

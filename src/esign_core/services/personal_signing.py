@@ -88,6 +88,9 @@ def _person(uow: UnitOfWork, cmd: SignAsPerson, contact: str, clock: Clock, ids:
     user = uow.users.by_account(contact)
     if user is None:
         check_quota(uow, QuotaKind.EXTERNAL_USERS, clock=clock)
+        # the quota lock serialises sign-ups: a concurrent signing may have created the user meanwhile
+        user = uow.users.by_account(contact)
+    if user is None:
         parsed = contact_of(contact)
         user = PersonalUser(
             id=ids.next_id(), name=cmd.name, mobile=parsed if isinstance(parsed, Phone) else None,

@@ -56,6 +56,15 @@ A = TypeVar("A", bound=Aggregate)
 _DELETED = CategoryState.DELETED
 #: Unique keys besides the id that the fake enforces on commit, as the database does: table → field.
 UNIQUE_KEYS = {"contracts": "biz_id", "seal_devices": "device_no"}
+#: Counter fields added to atomically (no version check) when nothing else changed: table → fields.
+COUNTERS = {"seals": ("use_count",)}
+
+
+def _state(item: Aggregate) -> dict[str, Any]:
+    """An aggregate's fields (not its version or events), copied, to tell later whether it changed."""
+    return copy.deepcopy(
+        attrs.asdict(item, recurse=False, filter=lambda a, _v: a.name not in ("version", "_events"))
+    )
 
 
 class InMemoryDatabase:
@@ -349,6 +358,8 @@ class InMemoryUnitOfWork:
 
     def _reset(self) -> None:
         self._seen: dict[tuple[str, int], tuple[Aggregate, bool]] = {}
+        self._snapshots: dict[tuple[str, int], dict[str, Any]] = {}
+        self._locked: set[tuple[str, int]] = set()
         self.staged_settings: dict[str, Section] = {}
         self._events: list[Event] = []
         self.installation = InMemoryInstallationRepository(self, "installation")
@@ -383,7 +394,31 @@ class InMemoryUnitOfWork:
         key = (table, item.id)
         if new and (key in self._seen or item.id in self.db.table(table)):
             raise AlreadyExists(f"{table} {item.id} already exists", id=str(item.id))
-        self._seen.setdefault(key, (item, new))
+        if key not in self._seen:
+            self._seen[key] = (item, new)
+            if not new:
+                self._snapshots[key] = _state(item)
+
+    def lock(self, item: Aggregate) -> None:
+        """As :meth:`esign_core.ports.uow.UnitOfWork.lock` (one thread: nothing to wait for; the
+        version is checked now and again on commit)."""
+        for key, (seen, new) in self._seen.items():
+            if seen is item and not new:
+                stored = self.db.table(key[0]).get(key[1])
+                if stored is None or stored.version != item.version:
+                    raise ConcurrencyError(f"{key[0]} {key[1]} was changed by someone else", id=str(key[1]))
+                self._locked.add(key)
+                return
+        raise ValueError(f"{type(item).__name__} {item.id} was not loaded in this unit of work")
+
+    def _unchanged(self, key: tuple[str, int], item: Aggregate) -> dict[str, int] | None:
+        """The counter increments of an aggregate whose other fields did not change; None when it
+        changed otherwise and so is version-checked."""
+        before, now = self._snapshots[key], _state(item)
+        counters = COUNTERS.get(key[0], ())
+        if any(now[k] != before[k] for k in now if k not in counters):
+            return None
+        return {k: now[k] - before[k] for k in counters if now[k] != before[k]}
 
     def staged(self, table: str, id: int) -> Aggregate | None:
         hit = self._seen.get((table, id))
@@ -405,12 +440,23 @@ class InMemoryUnitOfWork:
         self.rollback()
 
     def commit(self) -> None:
+        """Inserts the new aggregates and saves, version-checked, the loaded ones that changed; a
+        loaded aggregate that did not change is not written (only its counters,
+        if they moved, are added to)."""
+        counted: dict[tuple[str, int], dict[str, int]] = {}
         for (table, id_), (item, new) in self._seen.items():
             rows = self.db.table(table)
             if new:
                 if id_ in rows:
                     raise AlreadyExists(f"{table} {id_} already exists")
             else:
+                deltas = self._unchanged((table, id_), item)
+                if deltas is not None:
+                    counted[(table, id_)] = deltas
+                    stored = rows.get(id_)
+                    if (table, id_) in self._locked and (stored is None or stored.version != item.version):
+                        raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
+                    continue
                 stored = rows.get(id_)
                 if stored is None or stored.version != item.version:
                     raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
@@ -418,8 +464,20 @@ class InMemoryUnitOfWork:
         self.outbox.check()
         for (table, id_), (item, _new) in self._seen.items():
             self._events.extend(item.collect_events())
-            item.version += 1
-            self.db.table(table)[id_] = copy.deepcopy(item)
+            deltas = counted.get((table, id_))
+            stored = self.db.table(table).get(id_)
+            if deltas is None:
+                item.version += 1
+                saved = copy.deepcopy(item)
+                if stored is not None and (table, id_) in self._snapshots:
+                    before = self._snapshots[(table, id_)]
+                    for name in COUNTERS.get(table, ()):  # added to by others without a version bump
+                        setattr(saved, name, getattr(stored, name) + getattr(item, name) - before[name])
+                self.db.table(table)[id_] = saved
+                continue
+            for name, delta in deltas.items():
+                if stored is not None:
+                    setattr(stored, name, getattr(stored, name) + delta)
         self.db.settings.update(self.staged_settings)
         self.outbox.commit()
         self.evidence.commit()
