@@ -25,7 +25,7 @@ HEARTBEAT_SECONDS = 60.0
 
 def build_dispatcher(platform: Any) -> ChannelDispatcher:
     """The platform's channels by kind: its SMS channel, and its mail sender, push sender and
-    event publisher when the platform has them (``platform.mail`` / ``push`` / ``publisher``);
+    event publisher when the platform has them (``platform.mail_sender`` / ``push_sender`` / ``publisher``);
     webhooks by :class:`~esign_adapters.outbox.webhook.HttpWebhookSender`."""
     from esign_adapters.outbox.targets import AllowList
     from esign_adapters.outbox.webhook import HttpWebhookSender
@@ -41,7 +41,7 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
             log.warning("the %s channel is not available: %s", name, exc.message)
             return None
 
-    return ChannelDispatcher(sms=optional("sms"), mail=optional("mail"), push=optional("push"),
+    return ChannelDispatcher(sms=optional("sms"), mail=optional("mail_sender"), push=optional("push_sender"),
                              webhooks=webhooks, publisher=optional("publisher"))
 
 
