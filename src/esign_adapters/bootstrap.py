@@ -95,6 +95,19 @@ class Platform:
         holder.append(platform)
         return platform
 
+    def close(self) -> None:
+        """Give back what the platform holds outside Python: its snowflake node lease, its idle
+        PDF screening workers and its pooled database connections. Safe to call more than once;
+        a closed platform reopens connections if used again."""
+        close_ids = getattr(self.ids, "close", None)
+        if callable(close_ids):
+            close_ids()
+        screener = self.__dict__.get("screener")
+        if screener is not None and callable(getattr(screener, "close", None)):
+            screener.close()
+        if self.engine is not None:
+            self.engine.dispose()
+
     # -- use cases ----------------------------------------------------------------------------
     def handle(self, command: Command) -> Any:
         bus = build_bus(

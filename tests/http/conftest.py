@@ -24,8 +24,12 @@ def vendor_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, vendor_keys: tuple[Path, Path]) -> Platform:
-    return make_platform(tmp_path / "data", vendor_keys[1])
+def platform(tmp_path: Path, vendor_keys: tuple[Path, Path]) -> Iterator[Platform]:
+    p = make_platform(tmp_path / "data", vendor_keys[1])
+    yield p
+    close = getattr(p, "close", None)  # the in-memory backend's platform holds nothing outside Python
+    if callable(close):
+        close()
 
 
 @pytest.fixture

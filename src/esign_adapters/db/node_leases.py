@@ -16,6 +16,7 @@ import os
 import secrets
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -163,24 +164,26 @@ class LeasedSnowflakeIds:
     def _start_renewing(self) -> None:
         if self._renewer is not None:
             return
-        self._renewer = threading.Thread(target=self._renew_loop, name="node-lease", daemon=True)
+        # The thread and the exit hook hold this object weakly: a platform nobody uses any more
+        # (and its engine, its pooled connections) can be collected; the renewing then stops.
+        ref = weakref.ref(self)
+        self._renewer = threading.Thread(target=_renew_loop, args=(ref, self._stop, self.lease.ttl.total_seconds() / 3),
+                                         name="node-lease", daemon=True)
         self._renewer.start()
-        atexit.register(self.close)
+        atexit.register(_close_at_exit, ref)
 
-    def _renew_loop(self) -> None:
-        interval = self.lease.ttl.total_seconds() / 3
-        while not self._stop.wait(interval):
-            started = _utcnow()
-            try:
-                renewed = self.lease.renew()
-            except SQLAlchemyError:
-                log.warning("renewing snowflake node %s failed", self.lease.node, exc_info=True)
-                continue
-            with self._lock:
-                if renewed:
-                    self._valid_until = started + self.lease.ttl
-                else:
-                    self._valid_until = _utcnow()  # the next id leases another number
+    def _renew_once(self) -> None:
+        started = _utcnow()
+        try:
+            renewed = self.lease.renew()
+        except SQLAlchemyError:
+            log.warning("renewing snowflake node %s failed", self.lease.node, exc_info=True)
+            return
+        with self._lock:
+            if renewed:
+                self._valid_until = started + self.lease.ttl
+            else:
+                self._valid_until = _utcnow()  # the next id leases another number
 
     def close(self) -> None:
         """Stop renewing and give the number back."""
@@ -188,3 +191,18 @@ class LeasedSnowflakeIds:
         with self._lock:
             self.lease.release()
             self._ids = None
+
+
+def _renew_loop(ref: weakref.ref[LeasedSnowflakeIds], stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        ids = ref()
+        if ids is None:
+            return
+        ids._renew_once()
+        del ids
+
+
+def _close_at_exit(ref: weakref.ref[LeasedSnowflakeIds]) -> None:
+    ids = ref()
+    if ids is not None:
+        ids.close()
