@@ -27,12 +27,18 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
     """The platform's channels by kind: its SMS channel, and its mail sender, push sender and
     event publisher when the platform has them (``platform.mail`` / ``push`` / ``publisher``);
     webhooks by :class:`~esign_adapters.outbox.webhook.HttpWebhookSender`."""
+    from esign_adapters.outbox.notices import PlatformNoticeSender
     from esign_adapters.outbox.targets import AllowList
     from esign_adapters.outbox.webhook import HttpWebhookSender
+    from esign_core.services.seal_queries import GetSealPhotos
+
+    def photo(photokey: str) -> bytes:  # multipart callbacks attach seal photos from storage
+        ((_photo, _auth, data),) = platform.handle(GetSealPhotos(photokey=photokey))
+        return bytes(data)
 
     hooks = WebhookConfig.load(platform.settings)
     webhooks = HttpWebhookSender(secrets=hooks.secrets, allow=AllowList.parse(hooks.allow), timeout=hooks.timeout,
-                                 now=platform.clock.now)
+                                 now=platform.clock.now, files=photo)
 
     def optional(name: str) -> Any:
         try:
@@ -42,7 +48,8 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
             return None
 
     return ChannelDispatcher(sms=optional("sms"), mail=optional("mail"), push=optional("push"),
-                             webhooks=webhooks, publisher=optional("publisher"))
+                             webhooks=webhooks, publisher=optional("publisher"),
+                             notices=PlatformNoticeSender(platform) if hasattr(platform, "handle") else None)
 
 
 class Worker:
