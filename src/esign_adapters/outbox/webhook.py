@@ -90,7 +90,8 @@ class HttpWebhookSender:
     def send(self, *, url: str, message_id: str, topic: str, data: Any, encoding: str = "json",
              files: Sequence[tuple[str, str]] = ()) -> None:
         """Raises ConfigurationError (refused target, unknown encoding, no file reader: permanent),
-        NotFoundError (a file gone from storage: permanent) or WebhookError (retry)."""
+        WebhookError (retry), or what the file reader raises (a photo not found: retried, then
+        dead-lettered)."""
         target = check_target(url, self._allow)
         at = self._now()
         timestamp = int(at.timestamp())
