@@ -27,7 +27,6 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
     """The platform's channels by kind: its SMS channel, and its mail sender, push sender and
     event publisher when the platform has them (``platform.mail`` / ``push`` / ``publisher``);
     webhooks by :class:`~esign_adapters.outbox.webhook.HttpWebhookSender`."""
-    from esign_adapters.outbox.notices import PlatformNoticeSender
     from esign_adapters.outbox.targets import AllowList
     from esign_adapters.outbox.webhook import HttpWebhookSender
     from esign_core.services.seal_queries import GetSealPhotos
@@ -48,8 +47,18 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
             return None
 
     return ChannelDispatcher(sms=optional("sms"), mail=optional("mail"), push=optional("push"),
-                             webhooks=webhooks, publisher=optional("publisher"),
-                             notices=PlatformNoticeSender(platform) if hasattr(platform, "handle") else None)
+                             webhooks=webhooks, publisher=optional("publisher"))
+
+
+def dispatcher_for(platform: Any) -> ChannelDispatcher:
+    """:func:`build_dispatcher` plus the physical-seal notices (kind ``notice``, ADR 0035), which
+    resolve the recipient and run ``NotifySealEvent`` through ``platform.handle``."""
+    from esign_adapters.outbox.notices import PlatformNoticeSender
+
+    dispatcher = build_dispatcher(platform)
+    if hasattr(platform, "handle"):
+        dispatcher.notices = PlatformNoticeSender(platform)
+    return dispatcher
 
 
 class Worker:
@@ -89,7 +98,7 @@ class Worker:
             from esign_adapters.scheduling.scheduler import Scheduler
 
             tick = Scheduler.for_platform(platform).tick
-        return cls(uow_factory=platform.uow_factory, dispatcher=build_dispatcher(platform), clock=platform.clock,
+        return cls(uow_factory=platform.uow_factory, dispatcher=dispatcher_for(platform), clock=platform.clock,
                    config=config, tick=tick, tick_seconds=config.tick_seconds, name=name)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -179,5 +188,5 @@ class Worker:
 def deliver_now(platform: Any, *, batch: int = 100) -> RoundResult:
     """One delivery round in the calling thread with the platform's channels (tests, tools)."""
     config = WorkerConfig.load(platform.settings)
-    return deliver_due(uow=platform.uow_factory(), dispatcher=build_dispatcher(platform), clock=platform.clock,
+    return deliver_due(uow=platform.uow_factory(), dispatcher=dispatcher_for(platform), clock=platform.clock,
                        policy=config.policy, batch=batch)
