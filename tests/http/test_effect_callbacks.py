@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from http_flows import activate
+from http_flows import PLATFORM, activate
 from test_open_api import QysClient, contract_pdf, ok
 
 from esign_adapters.outbox.webhook import new_secret
@@ -202,3 +202,21 @@ def test_a_completed_contract_is_reported_to_its_category_callback(world, receiv
     data = json.loads(body)["data"]
     assert data["contractId"] == str(contract_id) and data["bizId"] == "ERP-42" and data["status"] == "COMPLETE"
     assert data["categoryId"] == str(category_id) and data["subject"] == "采购合同"
+
+
+def test_a_seal_notice_reaches_the_inbox_of_the_user_with_that_mobile(world, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    platform = world["platform"]
+    mobile = PLATFORM["admin_mobile"]  # the platform administrator has an account
+    ok(world["api"].post_json("/seal/apply/multiple", {
+        "tenantName": world["org"].name, "subject": "借用公章", "applyerName": "王五",
+        "applyerContact": "13700137000",
+        "auths": [{"deviceNo": "SC-0001", "count": 1, "users": [{"mobile": mobile}]}]}))
+    _deliver(platform)
+    mine = [m for m in _outbox(platform, MessageKind.NOTICE) if m.payload["to"] == mobile]
+    assert mine and all(m.status is MessageStatus.DELIVERED for m in mine)
+    with platform.uow() as uow:
+        user = uow.users.by_account(mobile)
+    (message,) = platform.inbox.messages(user.id)
+    assert message.body == "您的用印申请《借用公章》已审批通过。"  # AUTH_ISSUED: the authorisation is granted
+    _deliver(platform)  # nothing left: the message is stored once
+    assert len(platform.inbox.messages(user.id)) == 1
