@@ -84,6 +84,9 @@ def stage_effects(uow: Any, sources: Iterable[Any], *, ids: Any, clock: Any) -> 
 
 
 def _queued(uow: Any, key: str) -> bool:
+    by_key = getattr(uow.outbox, "by_key", None)  # the unique index; older outboxes: a prefix search
+    if by_key is not None:
+        return by_key(key) is not None
     return any(m.idempotency_key == key for m in uow.outbox.search(OutboxQuery(key=key, limit=20)))
 
 

@@ -23,6 +23,9 @@ class OutboxRepository(Protocol):
     def get(self, id: int) -> OutboxMessage:
         """Raises NotFoundError."""
 
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        """The message with exactly this key (committed or added in this unit of work), if any."""
+
     def search(self, query: OutboxQuery) -> Sequence[OutboxMessage]:
         """Newest first, filtered and paged as the query says."""
 
