@@ -82,10 +82,11 @@ class Platform:
         # ESIGN_NODE_ID pins the node; otherwise it is leased from the database (ADR 0023)
         ids = SnowflakeIds() if os.environ.get("ESIGN_NODE_ID") else LeasedSnowflakeIds(
             lambda: holder[0].engine if holder else None, ready=lambda: bool(holder) and holder[0].schema_ready())
+        clock = SystemClock()
         platform = cls(
             settings,
-            uow_factory=lambda: SqlUnitOfWork(engine),
-            clock=SystemClock(),
+            uow_factory=lambda: SqlUnitOfWork(engine, ids=ids, clock=clock),  # events -> outbox (ADR 0035)
+            clock=clock,
             ids=ids,
             hasher=Argon2PasswordHasher(),
             licences=Ed25519LicenceVerifier.from_source(settings.licence_public_key),
@@ -390,7 +391,7 @@ class Platform:
         with self._lock:
             self.settings = self.settings.save(database={"url": url})
             old, self.engine = self.engine, engine
-            self.uow_factory = lambda: SqlUnitOfWork(engine)
+            self.uow_factory = lambda: SqlUnitOfWork(engine, ids=self.ids, clock=self.clock)
         if old is not None:
             old.dispose()
 

@@ -49,8 +49,8 @@ def make_platform(data_dir: Path, public_key: Path) -> Platform:
     settings = Settings.load(data_dir, env={})
     if backend() == "sqlite":
         return Platform.from_settings(settings)
-    db = InMemoryDatabase()
-    return InMemoryPlatform(settings, uow_factory=lambda: InMemoryUnitOfWork(db), clock=SystemClock(),
-                            ids=SnowflakeIds(node=1), hasher=PlainPasswordHasher(),
+    db, clock, ids = InMemoryDatabase(), SystemClock(), SnowflakeIds(node=1)
+    return InMemoryPlatform(settings, uow_factory=lambda: InMemoryUnitOfWork(db, ids=ids, clock=clock), clock=clock,
+                            ids=ids, hasher=PlainPasswordHasher(),
                             licences=Ed25519LicenceVerifier.from_source(str(data_dir / "licence-vendor.pub")),
                             secrets=AesGcmSecretBox(settings.key_encryption_key()), engine=None)

@@ -64,6 +64,10 @@ class SqlOutboxRepository:
         row = self._state().execute(sa.select(T).where(C.id == id)).mappings().first()
         return _message(row) if row else None
 
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        row = self._state().execute(sa.select(T).where(C.idempotency_key == idempotency_key)).mappings().first()
+        return _message(row) if row else None
+
     def get(self, id: int) -> OutboxMessage:
         found = self.find(id)
         if found is None:

@@ -38,8 +38,10 @@ from esign_adapters.db.seal_devices import (
 )
 from esign_adapters.db.templates import SqlTemplateRepository, TemplateMapper
 from esign_adapters.db.ukey_mapper import UKeyMapper
-from esign_core.errors import ConcurrencyError
+from esign_core.effects import stage_effects
+from esign_core.errors import ConcurrencyError, EsignError
 from esign_core.model.base import Event
+from esign_core.ports import Clock, IdGenerator
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,9 @@ class SqlUnitOfWork:
     instance may serve several threads, each with its own block (blocks do not nest).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, ids: IdGenerator | None = None, clock: Clock | None = None) -> None:
         self.engine = engine
+        self._effects = (ids, clock) if ids is not None and clock is not None else None  # ADR 0035
         self._local = threading.local()
         state = self._active
         self.installation = r.SqlInstallationRepository(state, InstallationMapper())
@@ -138,6 +141,9 @@ class SqlUnitOfWork:
         conn = state.connection
         saved: list[Tracked] = []
         try:
+            if self._effects is not None:  # the events' outbox rows, in this transaction (ADR 0035)
+                stage_effects(self, [e.item for e in list(state.tracked.values())], ids=self._effects[0],
+                              clock=self._effects[1])
             for entry in state.tracked.values():
                 if entry.new:
                     entry.mapper.insert(conn, entry.item)
@@ -156,7 +162,7 @@ class SqlUnitOfWork:
             self._save_settings(state)
             self.evidence.flush(state)  # last: the chain head stays locked briefly
             conn.commit()
-        except ConcurrencyError:
+        except (ConcurrencyError, EsignError):
             self._discard(state)
             raise
         except SQLAlchemyError as exc:

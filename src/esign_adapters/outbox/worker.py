@@ -29,10 +29,15 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
     webhooks by :class:`~esign_adapters.outbox.webhook.HttpWebhookSender`."""
     from esign_adapters.outbox.targets import AllowList
     from esign_adapters.outbox.webhook import HttpWebhookSender
+    from esign_core.services.seal_queries import GetSealPhotos
+
+    def photo(photokey: str) -> bytes:  # multipart callbacks attach seal photos from storage
+        ((_photo, _auth, data),) = platform.handle(GetSealPhotos(photokey=photokey))
+        return bytes(data)
 
     hooks = WebhookConfig.load(platform.settings)
     webhooks = HttpWebhookSender(secrets=hooks.secrets, allow=AllowList.parse(hooks.allow), timeout=hooks.timeout,
-                                 now=platform.clock.now)
+                                 now=platform.clock.now, files=photo)
 
     def optional(name: str) -> Any:
         try:
@@ -43,6 +48,17 @@ def build_dispatcher(platform: Any) -> ChannelDispatcher:
 
     return ChannelDispatcher(sms=optional("sms"), mail=optional("mail_sender"), push=optional("push_sender"),
                              webhooks=webhooks, publisher=optional("publisher"))
+
+
+def dispatcher_for(platform: Any) -> ChannelDispatcher:
+    """:func:`build_dispatcher` plus the physical-seal notices (kind ``notice``, ADR 0035), which
+    resolve the recipient and run ``NotifySealEvent`` through ``platform.handle``."""
+    from esign_adapters.outbox.notices import PlatformNoticeSender
+
+    dispatcher = build_dispatcher(platform)
+    if hasattr(platform, "handle"):
+        dispatcher.notices = PlatformNoticeSender(platform)
+    return dispatcher
 
 
 class Worker:
@@ -82,7 +98,7 @@ class Worker:
             from esign_adapters.scheduling.scheduler import Scheduler
 
             tick = Scheduler.for_platform(platform).tick
-        return cls(uow_factory=platform.uow_factory, dispatcher=build_dispatcher(platform), clock=platform.clock,
+        return cls(uow_factory=platform.uow_factory, dispatcher=dispatcher_for(platform), clock=platform.clock,
                    config=config, tick=tick, tick_seconds=config.tick_seconds, name=name)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -172,5 +188,5 @@ class Worker:
 def deliver_now(platform: Any, *, batch: int = 100) -> RoundResult:
     """One delivery round in the calling thread with the platform's channels (tests, tools)."""
     config = WorkerConfig.load(platform.settings)
-    return deliver_due(uow=platform.uow_factory(), dispatcher=build_dispatcher(platform), clock=platform.clock,
+    return deliver_due(uow=platform.uow_factory(), dispatcher=dispatcher_for(platform), clock=platform.clock,
                        policy=config.policy, batch=batch)

@@ -36,6 +36,7 @@ class MessageKind(enum.Enum):
     WEBHOOK = "webhook"
     MQ = "mq"
     PUSH = "push"
+    NOTICE = "notice"  # physical-seal notice: in-site message + push to a person by contact/number
 
 
 class MessageStatus(enum.Enum):
@@ -52,7 +53,13 @@ REQUIRED_FIELDS: Mapping[MessageKind, tuple[str, ...]] = {
     MessageKind.WEBHOOK: ("url", "data"),
     MessageKind.MQ: ("data",),
     MessageKind.PUSH: ("user_id", "title", "body"),
+    MessageKind.NOTICE: ("event", "to"),
 }
+
+#: How a webhook payload's ``data`` is sent (``payload["encoding"]``, JSON by default): ``form``
+#: and ``multipart`` take ``data`` as ordered ``[name, value]`` pairs, multipart also ``files`` as
+#: ``[form field, photokey]`` pairs read from storage at delivery time.
+WEBHOOK_ENCODINGS = ("json", "form", "multipart")
 
 
 def _kind(value: MessageKind | str) -> MessageKind:
@@ -91,6 +98,8 @@ class OutboxMessage:
         missing = [f for f in REQUIRED_FIELDS[self.kind] if f not in self.payload]
         if missing:
             raise InvalidValue("payload", f"a {self.kind.value} message needs {', '.join(missing)}")
+        if self.kind is MessageKind.WEBHOOK and self.payload.get("encoding", "json") not in WEBHOOK_ENCODINGS:
+            raise InvalidValue("payload", f"a webhook's encoding is one of {', '.join(WEBHOOK_ENCODINGS)}")
         if self.next_attempt_at is None:
             self.next_attempt_at = self.created_at
 

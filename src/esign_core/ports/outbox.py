@@ -23,6 +23,9 @@ class OutboxRepository(Protocol):
     def get(self, id: int) -> OutboxMessage:
         """Raises NotFoundError."""
 
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        """The message with exactly this key (committed or added in this unit of work), if any."""
+
     def search(self, query: OutboxQuery) -> Sequence[OutboxMessage]:
         """Newest first, filtered and paged as the query says."""
 
@@ -47,7 +50,20 @@ class WebhookSender(Protocol):
     ConfigurationError when the target is refused (not allowed, not signable) — permanent —
     any other PortError for a failure worth retrying."""
 
-    def send(self, *, url: str, message_id: str, topic: str, data: Any) -> None: ...
+    def send(self, *, url: str, message_id: str, topic: str, data: Any, encoding: str = "json",
+             files: Sequence[tuple[str, str]] = ()) -> None:
+        """``encoding`` json (``data`` any JSON), form or multipart (``data`` ordered
+        ``[name, value]`` pairs, sent as the body itself; multipart adds ``files``: (form field,
+        photokey) pairs read from storage now). The Standard Webhooks signature covers the body."""
+
+
+class NoticeSender(Protocol):
+    """Delivers a physical-seal notice (in-site message and push) to the person named by a
+    mobile number or an employee number. Raises NotFoundError (permanent) when nobody matches."""
+
+    def notify(self, *, event: str, to: str, key: str, params: Mapping[str, str],
+               tenant_id: int | None = None) -> None:
+        """``tenant_id``: the enterprise whose members' employee numbers ``to`` may be."""
 
 
 class OutboxDispatcher(Protocol):

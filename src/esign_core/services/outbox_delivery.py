@@ -17,7 +17,7 @@ import attrs
 from esign_core.errors import ConfigurationError, DomainError, EsignError
 from esign_core.model.outbox import MessageKind, MessageStatus, OutboxMessage, RetryPolicy
 from esign_core.ports import Clock, UnitOfWork
-from esign_core.ports.outbox import OutboxDispatcher, WebhookSender
+from esign_core.ports.outbox import NoticeSender, OutboxDispatcher, WebhookSender
 from esign_core.ports.outside import EventPublisher, MailSender, PushSender, SmsChannel
 from esign_core.services.outbox import mask_text
 
@@ -35,12 +35,14 @@ class ChannelDispatcher:
     push: PushSender | None = None
     webhooks: WebhookSender | None = None
     publisher: EventPublisher | None = None
+    notices: NoticeSender | None = None
 
     def deliver(self, message: OutboxMessage) -> None:
         p, key = message.payload, message.idempotency_key
         kind = message.kind
         port = {MessageKind.SMS: self.sms, MessageKind.EMAIL: self.mail, MessageKind.PUSH: self.push,
-                MessageKind.WEBHOOK: self.webhooks, MessageKind.MQ: self.publisher}[kind]
+                MessageKind.WEBHOOK: self.webhooks, MessageKind.MQ: self.publisher,
+                MessageKind.NOTICE: self.notices}[kind]
         if port is None:
             raise ConfigurationError(f"no {kind.value} channel is configured on this platform", kind=kind.value)
         if kind is MessageKind.SMS:
@@ -53,8 +55,16 @@ class ChannelDispatcher:
         elif kind is MessageKind.PUSH:
             self.push.push(user_id=int(p["user_id"]), title=str(p["title"]), body=str(p["body"]))  # type: ignore[union-attr]
         elif kind is MessageKind.WEBHOOK:
+            encoding = str(p.get("encoding") or "json")
+            extra: dict[str, object] = {}
+            if encoding != "json":  # senders written before encodings keep working for JSON
+                extra = {"encoding": encoding, "files": [(str(f), str(k)) for f, k in p.get("files") or ()]}
             self.webhooks.send(url=str(p["url"]), message_id=key, topic=message.topic,  # type: ignore[union-attr]
-                               data=p["data"])
+                               data=p["data"], **extra)
+        elif kind is MessageKind.NOTICE:
+            self.notices.notify(event=str(p["event"]), to=str(p["to"]), key=str(p.get("key") or key),  # type: ignore[union-attr]
+                                params={str(k): str(v) for k, v in dict(p.get("params") or {}).items()},
+                                tenant_id=int(p["tenant_id"]) if p.get("tenant_id") is not None else None)
         else:
             self.publisher.publish(message.topic, dict(p["data"]), message_id=key)  # type: ignore[union-attr]
 

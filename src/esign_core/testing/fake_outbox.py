@@ -64,6 +64,13 @@ class InMemoryOutbox:
         stored = self._store.messages.get(id)
         return copy.deepcopy(stored) if stored else None
 
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        for m in self._added:
+            if m.idempotency_key == idempotency_key:
+                return m
+        stored = self._store.by_key(idempotency_key)
+        return copy.deepcopy(stored) if stored else None
+
     def get(self, id: int) -> OutboxMessage:
         found = self.find(id)
         if found is None:

@@ -351,9 +351,10 @@ class InMemorySettingsRepository:
 class InMemoryUnitOfWork:
     """Fake UnitOfWork over an :class:`InMemoryDatabase`."""
 
-    def __init__(self, db: InMemoryDatabase | None = None) -> None:
+    def __init__(self, db: InMemoryDatabase | None = None, *, ids: Any = None, clock: Any = None) -> None:
         self.db = db or InMemoryDatabase()
         self.committed = False
+        self._effects = (ids, clock) if ids is not None and clock is not None else None  # ADR 0035
         self._reset()
 
     def _reset(self) -> None:
@@ -442,8 +443,23 @@ class InMemoryUnitOfWork:
     def commit(self) -> None:
         """Inserts the new aggregates and saves, version-checked, the loaded ones that changed; a
         loaded aggregate that did not change is not written (only its counters,
-        if they moved, are added to)."""
-        counted: dict[tuple[str, int], dict[str, int]] = {}
+        if they moved, are added to). With ``ids`` and ``clock``, the outbox rows of the pending
+        events are staged first and commit with the rest (ADR 0035)."""
+        try:
+            self._check_commit()
+        except Exception:
+            self.outbox.rollback()  # as the SQL transaction: nothing of the block is written
+            raise
+        self._write()
+
+    def _check_commit(self) -> None:
+        if self._effects is not None:
+            from esign_core.effects import stage_effects  # noqa: PLC0415 (effects import the model)
+
+            stage_effects(self, [item for item, _new in list(self._seen.values())], ids=self._effects[0],
+                          clock=self._effects[1])
+        self._counted: dict[tuple[str, int], dict[str, int]] = {}
+        counted = self._counted
         for (table, id_), (item, new) in self._seen.items():
             rows = self.db.table(table)
             if new:
@@ -462,6 +478,9 @@ class InMemoryUnitOfWork:
                     raise ConcurrencyError(f"{table} {id_} was changed by someone else", id=str(id_))
             self._check_unique(table, id_, item)
         self.outbox.check()
+
+    def _write(self) -> None:
+        counted = self._counted
         for (table, id_), (item, _new) in self._seen.items():
             self._events.extend(item.collect_events())
             deltas = counted.get((table, id_))
@@ -607,7 +626,8 @@ class TestPlatform:
 
 def bootstrap_test_bus() -> TestPlatform:
     """A message bus wired entirely with fakes."""
-    uow, clock, ids = InMemoryUnitOfWork(), FixedClock(), SequentialIds()
+    clock, ids = FixedClock(), SequentialIds()
+    uow = InMemoryUnitOfWork(ids=ids, clock=clock)  # events' effects staged in the outbox (ADR 0035)
     hasher, licences = PlainPasswordHasher(), FakeLicenceVerifier()
     ca = FakeCertificateAuthority(ids=ids, clock=clock)
     signer, screener, validator = FakePdfSigner(), FakePdfScreener(), FakeSignatureValidator()
