@@ -36,6 +36,7 @@ class SqlDirectorySink:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._prepare_threshold: int | None = None
 
     @property
     def conn(self) -> Connection:
@@ -51,6 +52,11 @@ class SqlDirectorySink:
                 # table has none), so the key look-ups would turn into sequential scans that grow
                 # with every batch; every look-up here has an index (ADR 0036).
                 self._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                # psycopg would prepare the repeated look-ups after 5 runs; PostgreSQL then switches
+                # to a generic plan that ignores the keys and gets slower with every batch.
+                raw = self._conn.connection.dbapi_connection
+                self._prepare_threshold = raw.prepare_threshold  # type: ignore[union-attr]
+                raw.prepare_threshold = None  # type: ignore[union-attr]
         except SQLAlchemyError as exc:
             raise translate_error(exc) from exc
         return self
@@ -61,6 +67,8 @@ class SqlDirectorySink:
         if conn is not None:
             try:
                 conn.rollback()
+                if conn.dialect.name == "postgresql" and not conn.closed:  # the pool's default again
+                    conn.connection.dbapi_connection.prepare_threshold = self._prepare_threshold  # type: ignore[union-attr]
             finally:
                 conn.close()
 
