@@ -25,8 +25,7 @@ def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]])
                                                       for n in names]
     quote = dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
+    raw: Any = conn.connection.dbapi_connection  # psycopg.Connection
     try:
         with raw.cursor() as cur, cur.copy(statement) as copy:
             for row in rows:
