@@ -19,6 +19,7 @@ from esign_core.services.org_admin import (
     DeleteOrganization,
     EditOrganization,
     FreezeOrganization,
+    MoveOrganization,
 )
 
 
@@ -83,6 +84,16 @@ def list_orgs(ctx: click.Context, external: bool) -> None:
 @click.pass_context
 def edit(ctx: click.Context, org_id: int, name: str) -> None:
     load_platform(ctx).handle(EditOrganization(org_id=org_id, name=name))
+
+
+@orgs_group.command("move")
+@click.argument("org_id", type=int)
+@click.option("--parent", required=True, help="Name of the new parent unit (same enterprise).")
+@click.pass_context
+def move(ctx: click.Context, org_id: int, parent: str) -> None:
+    """Move a unit under another unit of the same enterprise."""
+    load_platform(ctx).handle(MoveOrganization(org_id=org_id, parent_id=org_id_by_name(ctx, parent)))
+    click.echo("moved")
 
 
 @orgs_group.command("freeze")

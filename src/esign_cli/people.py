@@ -22,6 +22,8 @@ from esign_core.services.directory import (
     AddPersonalUser,
     DeleteContact,
     DepartMember,
+    EditContact,
+    EditMember,
     FreezeUser,
 )
 from esign_core.services.org_admin import UpdateUserCertification
@@ -54,6 +56,24 @@ def list_members(ctx: click.Context, org_name: str) -> None:
     with load_platform(ctx).uow() as uow:
         for m in uow.members.of_org(org_id):
             click.echo("\t".join([str(m.id), m.name, m.number or "", m.status.value]))
+
+
+@members_group.command("edit")
+@click.argument("member_id", type=int)
+@click.option("--name", default=None)
+@click.option("--number", default=None, help="Employee number ('' clears it).")
+@click.option("--mobile", default=None, help="The person's mobile ('' clears it).")
+@click.option("--email", default=None, help="The person's e-mail ('' clears it).")
+@click.pass_context
+def edit_member(ctx: click.Context, member_id: int, name: str | None, number: str | None, mobile: str | None,
+                email: str | None) -> None:
+    """Edit a member; options left out keep their value."""
+    platform = load_platform(ctx)
+    with platform.uow() as uow:
+        member = uow.members.get(member_id)
+    platform.handle(EditMember(member_id=member_id, name=member.name if name is None else name,
+                               number=member.number if number is None else number, mobile=mobile, email=email))
+    click.echo("updated")
 
 
 @members_group.command("depart")
@@ -123,6 +143,30 @@ def list_contacts(ctx: click.Context, kind: str) -> None:
         for c in uow.contacts.list(_kind(kind)):
             click.echo("\t".join([str(c.id), c.number or "", c.enterprise_name or "", c.name, str(c.mobile or ""),
                                   str(c.email or "")]))
+
+
+@contacts_group.command("edit")
+@click.argument("contact_id", type=int)
+@click.option("--enterprise", default=None, help="Enterprise name (enterprise contacts).")
+@click.option("--name", default=None)
+@click.option("--mobile", default=None, help="'' clears it.")
+@click.option("--email", default=None, help="'' clears it.")
+@click.option("--number", default=None)
+@click.pass_context
+def edit_contact(ctx: click.Context, contact_id: int, enterprise: str | None, name: str | None, mobile: str | None,
+                 email: str | None, number: str | None) -> None:
+    """Edit a contact; options left out keep their value."""
+    platform = load_platform(ctx)
+    with platform.uow() as uow:
+        c = uow.contacts.get(contact_id)
+
+    def keep(given: str | None, current: object) -> str | None:
+        return given if given is not None else (str(current) if current is not None else None)
+
+    platform.handle(EditContact(contact_id=contact_id, name=keep(name, c.name) or "", mobile=keep(mobile, c.mobile),
+                                email=keep(email, c.email), number=keep(number, c.number),
+                                enterprise_name=keep(enterprise, c.enterprise_name)))
+    click.echo("updated")
 
 
 @contacts_group.command("delete")

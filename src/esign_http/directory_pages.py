@@ -29,11 +29,13 @@ from esign_core.services.org_admin import (
     DeleteOrganization,
     EditOrganization,
     FreezeOrganization,
+    MoveOrganization,
     UpdateUserCertification,
 )
 from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
 from esign_http.errors import render_form_error
+from esign_http.member_pages import edit_contact_command
 from esign_http.templating import page
 
 AnyRequest = Request[Any, Any, Any]
@@ -78,6 +80,7 @@ def _org_command(action: str, data: dict[str, str]) -> Command:
     org_id = _int(data, "org_id")
     commands: dict[str, Command] = {
         "edit": EditOrganization(org_id=org_id, name=data.get("name", "")),
+        "move": MoveOrganization(org_id=org_id, parent_id=_int(data, "parent_id") if action == "move" else 0),
         "freeze": FreezeOrganization(org_id=org_id, frozen=True),
         "unfreeze": FreezeOrganization(org_id=org_id, frozen=False),
         "delete": DeleteOrganization(org_id=org_id, force=data.get("force") == "on",
@@ -219,6 +222,8 @@ class DirectoryController(Controller):
                                                        mobile=data.get("mobile") or None,
                                                        email=data.get("email") or None, number=data.get("number"),
                                                        enterprise_name=data.get("enterprise_name") or None))
+            elif action == "edit":
+                platform_of(request).handle(edit_contact_command(platform_of(request), _int(data, "contact_id"), data))
             elif action == "delete":
                 platform_of(request).handle(DeleteContact(contact_id=_int(data, "contact_id")))
             else:

@@ -1,4 +1,4 @@
-"""成员管理 of one org unit (``/console/users/orgs/{id}/members``: add, depart under the
+"""成员管理 of one org unit (``/console/users/orgs/{id}/members``: add, edit, depart under the
 departed-employee policy) and 绑定动态令牌 of a personal user (``/console/users/people/{id}/totp``)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from esign_adapters.otp import bind_totp_token
 from esign_core.errors import EsignError, InvalidValue
 from esign_core.model.user import Permission
-from esign_core.services.directory import AddMember, DepartMember
+from esign_core.services.directory import AddMember, DepartMember, EditContact, EditMember
 from esign_http.access import CONSOLE_PATH, console_gate
 from esign_http.context import platform_of
 from esign_http.errors import render_form_error
@@ -22,6 +22,24 @@ from esign_http.templating import page
 AnyRequest = Request[Any, Any, Any]
 FormData = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 BASE = f"{CONSOLE_PATH}/users"
+
+
+def _member_id(data: dict[str, str]) -> int:
+    try:
+        return int(data.get("member_id", ""))
+    except ValueError:
+        raise InvalidValue("member_id", "member_id must be a number") from None
+
+
+def edit_contact_command(platform: Any, contact_id: int, data: dict[str, str]) -> EditContact:
+    """The console's 编辑联系人 form: the list shows mobiles masked, so a blank mobile keeps the
+    stored one; the other fields are taken as posted."""
+    with platform.uow() as uow:
+        current = uow.contacts.get(contact_id)
+    mobile = data.get("mobile", "").strip() or (str(current.mobile) if current.mobile else None)
+    return EditContact(contact_id=contact_id, name=data.get("name", ""), mobile=mobile,
+                       email=data.get("email") or None, number=data.get("number") or None,
+                       enterprise_name=data.get("enterprise_name") or None)
 
 
 class MemberController(Controller):
@@ -47,12 +65,12 @@ class MemberController(Controller):
             if action == "add":
                 platform.handle(AddMember(org_id=org_id, name=data.get("name", ""), mobile=data.get("mobile") or None,
                                           email=data.get("email") or None, number=data.get("number") or None))
+            elif action == "edit":  # blank mobile / e-mail: unchanged (the list shows them masked)
+                platform.handle(EditMember(member_id=_member_id(data), name=data.get("name", ""),
+                                           number=data.get("number") or None, mobile=data.get("mobile") or None,
+                                           email=data.get("email") or None))
             elif action == "depart":
-                try:
-                    member_id = int(data.get("member_id", ""))
-                except ValueError:
-                    raise InvalidValue("member_id", "member_id must be a number") from None
-                platform.handle(DepartMember(member_id=member_id))
+                platform.handle(DepartMember(member_id=_member_id(data)))
             else:
                 raise InvalidValue("action", f"unknown action {action!r}")
         except EsignError as exc:

@@ -122,3 +122,40 @@ def test_users_filters_certification_and_totp(run, data_dir: Path, licence_for) 
     bound = run(*d, "users", "totp", uid, "--secret", secret, "--code", pyotp.TOTP(secret).now())
     assert bound.output.strip() == "bound"
     assert "已绑定" in run(*d, "users", "list", "--name", "吴").output
+
+
+def test_members_and_contacts_edit_and_orgs_move(run, data_dir: Path, licence_for) -> None:  # type: ignore[no-untyped-def]
+    d = _init(run, data_dir, licence_for)
+    sales = run(*d, "orgs", "add-internal", "销售部", "--parent", PLATFORM, "--admin", "甲", "--mobile", "13900000001",
+                "--department").output.strip()
+    run(*d, "orgs", "add-internal", "技术部", "--parent", PLATFORM, "--admin", "乙", "--mobile", "13900000002",
+        "--department")
+    team = run(*d, "orgs", "add-internal", "北区组", "--parent", "销售部", "--admin", "丙", "--mobile", "13900000003",
+               "--department").output.strip()
+    moved = run(*d, "orgs", "move", team, "--parent", "技术部")
+    assert moved.exit_code == 0 and moved.output.strip() == "moved", moved.output
+    cycle = run(*d, "orgs", "move", sales, "--parent", "销售部")
+    assert cycle.exit_code != 0 and "under itself" in cycle.output, cycle.output
+    top = run(*d, "orgs", "move", run(*d, "orgs", "list").output.split()[0], "--parent", "技术部")
+    assert top.exit_code != 0 and "top-level" in top.output, top.output
+
+    mid = run(*d, "members", "add", "--org", "销售部", "--name", "赵六", "--mobile", "13600000001").output.strip()
+    edited = run(*d, "members", "edit", mid, "--number", "E09", "--email", "zhao@example.com")
+    assert edited.exit_code == 0, edited.output
+    listed = run(*d, "members", "list", "--org", "销售部").output
+    assert "赵六" in listed and "E09" in listed
+    bad = run(*d, "members", "edit", mid, "--mobile", "12345")
+    assert bad.exit_code != 0, bad.output
+    taken = run(*d, "members", "edit", mid, "--mobile", "13900000002")  # 乙's account
+    assert taken.exit_code != 0 and "another user" in taken.output, taken.output
+
+    cid = run(*d, "contacts", "add", "--kind", "enterprise", "--enterprise", "客户公司", "--name", "孙八",
+              "--mobile", "13500000001").output.strip()
+    run(*d, "contacts", "add", "--kind", "enterprise", "--enterprise", "客户公司", "--name", "李四",
+        "--mobile", "13500000002")
+    assert run(*d, "contacts", "edit", cid, "--name", "孙八八", "--email", "sun@example.com").exit_code == 0
+    contacts = run(*d, "contacts", "list", "--kind", "enterprise").output
+    assert "孙八八" in contacts and "sun@example.com" in contacts and "13500000001" in contacts
+    assert run(*d, "contacts", "edit", cid, "--email", "bad@").exit_code == 2
+    duplicate = run(*d, "contacts", "edit", cid, "--mobile", "13500000002")
+    assert duplicate.exit_code != 0, duplicate.output

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from esign_adapters.db import tables as t
+from esign_adapters.db.copy import copy_rows
 from esign_adapters.db.errors import translate_error
 from esign_adapters.db.mappers import Mapper
 from esign_adapters.db.party_mappers import ContactMapper, MemberMapper, OrganizationMapper, UserMapper
@@ -35,6 +36,7 @@ class SqlDirectorySink:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._conn: Connection | None = None
+        self._prepare_threshold: int | None = None
 
     @property
     def conn(self) -> Connection:
@@ -45,6 +47,16 @@ class SqlDirectorySink:
     def __enter__(self) -> SqlDirectorySink:
         try:
             self._conn = self.engine.connect()
+            if self._conn.dialect.name == "postgresql":
+                # The rows this transaction inserts are not in the planner's statistics (a fresh
+                # table has none), so the key look-ups would turn into sequential scans that grow
+                # with every batch; every look-up here has an index (ADR 0036).
+                self._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                # psycopg would prepare the repeated look-ups after 5 runs; PostgreSQL then switches
+                # to a generic plan that ignores the keys and gets slower with every batch.
+                raw = self._conn.connection.dbapi_connection
+                self._prepare_threshold = raw.prepare_threshold  # type: ignore[union-attr]
+                raw.prepare_threshold = None  # type: ignore[union-attr]
         except SQLAlchemyError as exc:
             raise translate_error(exc) from exc
         return self
@@ -55,6 +67,8 @@ class SqlDirectorySink:
         if conn is not None:
             try:
                 conn.rollback()
+                if conn.dialect.name == "postgresql" and not conn.closed:  # the pool's default again
+                    conn.connection.dbapi_connection.prepare_threshold = self._prepare_threshold  # type: ignore[union-attr]
             finally:
                 conn.close()
 
@@ -119,10 +133,14 @@ class SqlDirectorySink:
             item.version += 1
             item.collect_events()
             by_type.setdefault(type(item), []).append(row)
-        # Parents before children does not matter (no foreign keys); one executemany per table.
+        # Parents before children does not matter (no foreign keys); one COPY (PostgreSQL) or
+        # executemany per table.
         try:
             for cls, rows in by_type.items():
-                self.conn.execute(sa.insert(_MAPPERS[cls].table), rows)
+                if self.conn.dialect.name == "postgresql":
+                    copy_rows(self.conn, _MAPPERS[cls].table, rows)
+                else:
+                    self.conn.execute(sa.insert(_MAPPERS[cls].table), rows)
         except SQLAlchemyError as exc:
             raise translate_error(exc) from exc
 

@@ -128,6 +128,12 @@ class Organization(Aggregate):
     def rename(self, name: str) -> None:
         self.name = require_text("name", name, max_len=100)
 
+    def move_under(self, parent_id: int) -> None:
+        """Re-parent (the caller checked the tree: same enterprise, no cycle)."""
+        if self.parent_id is None:
+            raise DomainError("a top-level enterprise cannot be moved")
+        self.parent_id = parent_id
+
     def assign_admin(self, member_id: int) -> None:
         self.admin_member_id = member_id
 

@@ -60,9 +60,14 @@ class AddMember(Command):
 
 @attrs.frozen
 class EditMember(Command):
+    """Edit a member: name and employee number; ``mobile`` / ``email`` (None: unchanged, blank:
+    cleared) change the person's account, which must stay unique across the platform."""
+
     member_id: int
     name: str
     number: str | None = None
+    mobile: str | None = None
+    email: str | None = None
 
 
 @attrs.frozen
@@ -183,8 +188,19 @@ def add_member(cmd: AddMember, *, uow: UnitOfWork, clock: Clock, ids: IdGenerato
 
 
 def edit_member(cmd: EditMember, *, uow: UnitOfWork) -> None:
+    """Raises NotFoundError, InvalidValue (mobile / e-mail format, blank name), DomainError (no
+    account left) and AlreadyExists (the mobile or e-mail is another user's account)."""
+    mobile = optional(Phone, cmd.mobile) if cmd.mobile is not None else None
+    email = optional(Email, cmd.email) if cmd.email is not None else None
     with uow:
-        uow.members.get(cmd.member_id).edit(name=cmd.name, number=cmd.number)
+        member = uow.members.get(cmd.member_id)
+        member.edit(name=cmd.name, number=cmd.number)
+        if cmd.mobile is not None or cmd.email is not None:
+            user = uow.users.get(member.user_id)
+            mobile = mobile if cmd.mobile is not None else user.mobile
+            email = email if cmd.email is not None else user.email
+            _refuse_taken_account(uow, mobile, email, user_id=user.id)
+            user.edit(name=user.name, mobile=mobile, email=email)
         uow.commit()
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import attrs
 
-from esign_core.errors import AlreadyExists, DomainError, InvalidValue
+from esign_core.errors import AlreadyExists, DomainError, InvalidTransition, InvalidValue
 from esign_core.model.callback_settings import CallbackSettings
 from esign_core.model.callback_target import check_callback_url
 from esign_core.model.certification import CertificationStatus
-from esign_core.model.org import MemberStatus, TenantType
+from esign_core.model.org import MemberStatus, Organization, TenantType
 from esign_core.ports import UnitOfWork
 from esign_core.ports.resolver import HostResolver
 from esign_core.services.commands import Command
@@ -25,6 +25,14 @@ FORCE_POLICY = "force-delete keeps the contracts; confirm by typing the entity's
 class EditOrganization(Command):
     org_id: int
     name: str
+
+
+@attrs.frozen
+class MoveOrganization(Command):
+    """Move an org unit (internal enterprise or department) under another unit of the same enterprise."""
+
+    org_id: int
+    parent_id: int
 
 
 @attrs.frozen
@@ -91,6 +99,40 @@ def edit_organization(cmd: EditOrganization, *, uow: UnitOfWork) -> None:
         if other is not None and other.id != org.id:
             raise AlreadyExists(f"an organization named {cmd.name.strip()!r} already exists", field="name")
         org.rename(cmd.name)
+        uow.commit()
+
+
+def _enterprise_of(uow: UnitOfWork, org: Organization) -> Organization:
+    """The legal entity a unit belongs to: itself for an enterprise, else the nearest enterprise above."""
+    seen: set[int] = set()
+    while not org.is_legal_entity and org.parent_id is not None and org.id not in seen:
+        seen.add(org.id)
+        org = uow.organizations.get(org.parent_id)
+    return org
+
+
+def move_organization(cmd: MoveOrganization, *, uow: UnitOfWork) -> None:
+    """Move a unit under ``parent_id``. Raises NotFoundError, DomainError (a top-level enterprise
+    — the platform or an external one —, a deleted unit or parent, a parent in another
+    enterprise) and InvalidTransition (a unit under itself or one of its descendants)."""
+    with uow:
+        org = uow.organizations.get(cmd.org_id)
+        if org.parent_id is None:
+            raise DomainError("a top-level enterprise cannot be moved", field="org_id")
+        parent = uow.organizations.get(cmd.parent_id)
+        if org.deleted or parent.deleted or parent.tenant_type is TenantType.COMPANY:
+            raise DomainError("the new parent must be an existing internal unit", field="parent_id")
+        if parent.id == org.parent_id:
+            return
+        ancestor: Organization | None = parent
+        while ancestor is not None:
+            if ancestor.id == org.id:
+                raise InvalidTransition("a unit cannot be moved under itself or one of its own units")
+            ancestor = uow.organizations.get(ancestor.parent_id) if ancestor.parent_id is not None else None
+        old = _enterprise_of(uow, uow.organizations.get(org.parent_id))
+        if _enterprise_of(uow, parent).id != old.id:
+            raise DomainError(f"{org.name} can only move within {old.name}", field="parent_id")
+        org.move_under(parent.id)
         uow.commit()
 
 
@@ -182,6 +224,7 @@ def bind_totp(cmd: BindTotp, *, uow: UnitOfWork) -> None:
 
 HANDLERS = {
     EditOrganization: edit_organization,
+    MoveOrganization: move_organization,
     FreezeOrganization: freeze_organization,
     DeleteOrganization: delete_organization,
     ApplyCertification: apply_certification,
