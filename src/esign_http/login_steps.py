@@ -21,8 +21,8 @@ from litestar.response import Redirect
 from esign_core.errors import ConcurrencyError, EsignError, PermissionDenied
 from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.admins import totp_secret
-from esign_core.services.console_factors import AcceptTotpStep
 from esign_core.services.auth import LoginStatus, login_status
+from esign_core.services.console_factors import AcceptTotpStep
 from esign_http.access import CONSOLE_PATH, LOGIN_PATH, MUST_CHANGE_PASSWORD, safe_next
 from esign_http.context import language_of, now_seconds, platform_of
 from esign_http.errors import render_form_error

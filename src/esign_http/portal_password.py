@@ -13,8 +13,8 @@ from litestar.response import Redirect
 from esign_core.errors import CredentialExpired, DomainError, EsignError, PermissionDenied
 from esign_core.ports.verification import CodeRefused
 from esign_core.services.signing_password import CheckSigningPassword, SetSigningPassword
-from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.account_pages import password_error
+from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.i18n import _l, translate
 from esign_http.portal import (
     CODE_ERRORS,
