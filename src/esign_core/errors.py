@@ -47,6 +47,12 @@ class InvalidTransition(DomainError):
     code = "domain.invalid_transition"
 
 
+class CredentialExpired(DomainError):
+    """A right password whose period (the password policy's forced change) has passed."""
+
+    code = "domain.credential_expired"
+
+
 class AlreadyExists(DomainError):
     """Something with the same identity already exists."""
 

@@ -20,7 +20,7 @@ from esign_core.model.permission_tree import allows, effective_permissions
 from esign_core.model.user import AdminAccount, Permission
 from esign_http.context import client_ip, initialized, now_seconds, platform_of
 from esign_http.security import CSRF_HEADER, csrf_header_valid
-from esign_http.sessions import logged_in_account
+from esign_http.sessions import keep_generation, logged_in_account, session_generation
 
 AnyRequest = Request[Any, Any, Any]
 SETUP_PATH = "/setup"
@@ -67,14 +67,24 @@ def _load_account(request: AnyRequest, account_id: int) -> AdminAccount | None:
 
 
 async def current_account(request: AnyRequest) -> AdminAccount | None:
-    """The logged-in console account; a disabled or deleted account ends the session."""
+    """The logged-in console account; a disabled or deleted account ends the session, and so
+    does a change of one of its login factors made elsewhere (its session generation moved on)."""
     account_id = logged_in_account(request, now=now_seconds(platform_of(request)))
     if account_id is None:
         return None
     account = await anyio.to_thread.run_sync(_load_account, request, account_id)
-    if account is None:
+    if account is None or account.session_generation != session_generation(request):
         request.clear_session()
+        return None
     return account
+
+
+def keep_own_session(request: AnyRequest) -> None:
+    """Call after the logged-in account changed one of its own login factors from this session:
+    its other sessions end, this one continues under the new generation."""
+    account = _load_account(request, account_of(request).id)
+    if account is not None:
+        keep_generation(request, account.session_generation)
 
 
 #: ``opt={"permission": LOGIN_ONLY}``: any logged-in account (the dashboard, its own password).

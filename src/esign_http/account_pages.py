@@ -15,7 +15,14 @@ from esign_core.errors import EsignError
 from esign_core.model.policy import PasswordPolicy
 from esign_core.services.admins import BindTotp, ChangeOwnPassword, UnbindTotp
 from esign_core.services.settings import get_settings
-from esign_http.access import CONSOLE_PATH, LOGIN_ONLY, MUST_CHANGE_PASSWORD, account_of, console_gate
+from esign_http.access import (
+    CONSOLE_PATH,
+    LOGIN_ONLY,
+    MUST_CHANGE_PASSWORD,
+    account_of,
+    console_gate,
+    keep_own_session,
+)
 from esign_http.context import client_ip, language_of, now_seconds, platform_of
 from esign_http.errors import FormInvalid, describe, message_for
 from esign_http.i18n import _l, translate
@@ -85,6 +92,7 @@ class AccountController(Controller):
             return page(request, "console/change_password.html", status_code=422, error=message, forced=forced,
                         rule=STRENGTH_HELP[policy.strength.value])  # type: ignore[attr-defined]
         request.session.pop(MUST_CHANGE_PASSWORD, None)
+        keep_own_session(request)
         return Redirect(f"{PATH}?changed=1", status_code=303)
 
     @get("/totp", sync_to_thread=True, opt={"permission": LOGIN_ONLY})
@@ -107,11 +115,14 @@ class AccountController(Controller):
         account = account_of(request)
         # Re-authentication before changing a login factor: the current password is asked again.
         wrong_password = not platform.hasher.verify(account.password_hash, data.get("password", ""))
-        if wrong_password or not secret or totp.verify(secret, data.get("code", ""), at=now_seconds(platform)) is None:
+        step = totp.verify(secret, data.get("code", ""), at=now_seconds(platform)) if secret else None
+        if wrong_password or step is None:
             qr = totp.qr_data_uri(totp.provisioning_uri(secret, account.username)) if secret else None
             return page(request, "console/account.html", status_code=422, **_account_view(
                 request, qr=qr, secret=secret, error=translate(WRONG_CURRENT if wrong_password else TOTP_WRONG, lang)))
-        platform.handle(BindTotp(account_id=account.id, secret=secret, actor=account.username, ip=client_ip(request)))
+        platform.handle(BindTotp(account_id=account.id, secret=secret, step=step, actor=account.username,
+                                 ip=client_ip(request)))
+        keep_own_session(request)
         request.session.pop(TOTP_PENDING, None)
         return Redirect(f"{PATH}?bound=1", status_code=303)
 
@@ -122,4 +133,5 @@ class AccountController(Controller):
             return page(request, "console/account.html", status_code=422, **_account_view(
                 request, error=translate(WRONG_CURRENT, language_of(request))))
         platform_of(request).handle(UnbindTotp(account_id=account.id, actor=account.username, ip=client_ip(request)))
+        keep_own_session(request)
         return Redirect(PATH, status_code=303)

@@ -16,7 +16,7 @@ from esign_core.model.audit import AuditQuery
 from esign_core.model.permission_tree import PERMISSION_TREE, allows
 from esign_core.model.user import Permission
 from esign_core.services.admins import ChangeAdminAccount, ChangeRole, CreateAdminAccount, CreateRole
-from esign_http.access import CONSOLE_PATH, account_of, console_gate, permissions_of
+from esign_http.access import CONSOLE_PATH, account_of, console_gate, keep_own_session, permissions_of
 from esign_http.account_pages import password_error
 from esign_http.context import client_ip, language_of, platform_of
 from esign_http.i18n import _l
@@ -114,6 +114,8 @@ class AdminPagesController(Controller):
                     str(data.get("mobile", "")), role_ids, **_who(request)))
         except EsignError as exc:
             return self._accounts_page(request, status_code=422, error=password_error(exc, language_of(request)))
+        if account_id.isdigit() and int(account_id) == account_of(request).id:
+            keep_own_session(request)  # its own change ends its other sessions, not this one
         return Redirect(f"{CONSOLE_PATH}/admins/accounts", status_code=303)
 
 

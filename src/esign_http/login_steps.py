@@ -18,10 +18,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from esign_core.errors import EsignError
+from esign_core.errors import ConcurrencyError, EsignError, PermissionDenied
 from esign_core.ports.verification import CodeRefused, VerificationCodes
 from esign_core.services.admins import totp_secret
-from esign_core.services.auth import login_status
+from esign_core.services.auth import LoginStatus, login_status
+from esign_core.services.console_factors import AcceptTotpStep
 from esign_http.access import CONSOLE_PATH, LOGIN_PATH, MUST_CHANGE_PASSWORD, safe_next
 from esign_http.context import language_of, now_seconds, platform_of
 from esign_http.errors import render_form_error
@@ -49,9 +50,10 @@ def _codes(request: AnyRequest) -> VerificationCodes:
     return platform_of(request).verification_codes  # type: ignore[no-any-return]
 
 
-def _complete(request: AnyRequest, account_id: int, username: str, target: str, expired: bool) -> Response[Any]:
-    log_in(request, account_id=account_id, username=username, now=now_seconds(platform_of(request)))
-    if expired:
+def _complete(request: AnyRequest, account_id: int, username: str, target: str, status: LoginStatus) -> Response[Any]:
+    log_in(request, account_id=account_id, username=username, now=now_seconds(platform_of(request)),
+           generation=status.generation)
+    if status.password_expired:
         request.session[MUST_CHANGE_PASSWORD] = True
         return Redirect(f"{CONSOLE_PATH}/account/password")
     return Redirect(target)
@@ -73,7 +75,7 @@ def finish_password_step(request: AnyRequest, *, account_id: int, username: str,
     except EsignError as exc:
         return render_form_error(request, "console/login.html", exc, username=username, next=target)
     if status.second_factor is None:
-        return _complete(request, account_id, username, target, status.password_expired)
+        return _complete(request, account_id, username, target, status)
     request.set_session({PENDING: {"account_id": str(account_id), "username": username, "target": target,
                                    "factor": status.second_factor, "at": now_seconds(platform)}})
     if status.second_factor == "sms" and status.mobile:
@@ -141,13 +143,12 @@ class LoginStepsController(Controller):
             from esign_adapters.console import totp
 
             secret = totp_secret(account_id, uow=platform.uow(), secrets=platform.secrets)
-            if "console_totp_steps" not in request.app.state:
-                request.app.state["console_totp_steps"] = {}
-            used: dict[int, int] = request.app.state["console_totp_steps"]
-            step = (totp.verify(secret, code, at=now_seconds(platform), last_step=used.get(account_id))
-                    if secret else None)
+            step = totp.verify(secret, code, at=now_seconds(platform)) if secret else None
             if step is not None:
-                used[account_id] = step  # the same code cannot log in twice (this process)
+                try:  # the same code cannot log in twice, on any worker (kept in the database)
+                    platform.handle(AcceptTotpStep(account_id=account_id, step=step))
+                except (PermissionDenied, ConcurrencyError):
+                    step = None
             if step is None:
                 pending["tries"] = int(pending.get("tries", 0)) + 1
                 if pending["tries"] >= MAX_TOTP_TRIES:
@@ -168,5 +169,4 @@ class LoginStepsController(Controller):
                            else translate(CODE_MISSING, lang))
                 return _verify_page(request, pending, error=message, status_code=401)
         status = login_status(account_id, uow=platform.uow(), clock=platform.clock)
-        return _complete(request, account_id, pending["username"], safe_next(pending.get("target")),
-                         status.password_expired)
+        return _complete(request, account_id, pending["username"], safe_next(pending.get("target")), status)

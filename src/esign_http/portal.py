@@ -327,8 +327,9 @@ def download(request: AnyRequest, document_id: int) -> Response[Any]:
         raise PermissionDenied("the signing settings do not allow downloading this contract yet")
     doc = view.document(document_id)
     pdf = platform_of(request).blob_store.read(doc.current)
+    how = "inline" if request.query_params.get("print") else "attachment"  # inline: the browser prints it
     return Response(pdf, media_type="application/pdf",
-                    headers={"content-disposition": f"attachment; filename={doc.id}.pdf"})
+                    headers={"content-disposition": f"{how}; filename={doc.id}.pdf"})
 
 
 @get("/", sync_to_thread=True, name="portal")

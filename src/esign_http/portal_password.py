@@ -10,11 +10,11 @@ from typing import Any
 from litestar import Response, post
 from litestar.response import Redirect
 
-from esign_core.errors import DomainError, EsignError, PermissionDenied
+from esign_core.errors import CredentialExpired, DomainError, EsignError, PermissionDenied
 from esign_core.ports.verification import CodeRefused
 from esign_core.services.signing_password import CheckSigningPassword, SetSigningPassword
+from esign_http.account_pages import password_error
 from esign_http.context import client_ip, language_of, now_seconds, platform_of
-from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
 from esign_http.portal import (
     CODE_ERRORS,
@@ -38,6 +38,7 @@ WRONG_PASSWORD = _l("签署密码错误，还可尝试 %(tries)s 次。")
 NO_PASSWORD = _l("您尚未设置签署密码，请使用短信验证码。")
 PASSWORDS_DIFFER = _l("两次输入的签署密码不一致。")
 PASSWORD_SET = _l("签署密码已设置，下次签署时可使用签署密码验证。")
+PASSWORD_EXPIRED = _l("您的签署密码已超过 %(days)s 天未修改，已过期。请使用短信验证码验证，验证后设置新的签署密码。")
 
 
 @post("/password/verify", sync_to_thread=True)
@@ -63,6 +64,9 @@ def verify_password(request: AnyRequest, data: FormData) -> Response[Any]:
             message = CODE_ERRORS["locked"] if refused.reason == "locked" else WRONG_PASSWORD
             return _verify_page(request, token, view, status_code=423 if refused.reason == "locked" else 400,
                                 error=translate(message, lang, tries=refused.tries_left))
+    except CredentialExpired as expired:
+        return _verify_page(request, token, view, status_code=403,
+                            error=translate(PASSWORD_EXPIRED, lang, days=expired.fields.get("days", "")))
     except DomainError:
         return _verify_page(request, token, view, status_code=400, error=translate(NO_PASSWORD, lang))
     _mark_verified(request, token, claims, PASSWORD_SESSION_KEY)
@@ -87,5 +91,5 @@ def set_password(request: AnyRequest, data: FormData) -> Response[Any]:
                                                        name=None if view.company else view.signatory.tenant_name,
                                                        ip=client_ip(request)))
     except EsignError as exc:
-        return _sign_page(request, token, view, error=message_for(describe(exc), lang))
+        return _sign_page(request, token, view, error=password_error(exc, lang))
     return _sign_page(request, token, view, notice=translate(PASSWORD_SET, lang))

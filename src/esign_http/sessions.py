@@ -24,6 +24,7 @@ ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60
 _ROTATE = "esign.session.rotate"
 _NEW_ID = "esign.session.new_id"
 ACCOUNT_KEY = "account_id"
+GENERATION_KEY = "generation"
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -84,10 +85,26 @@ def rotate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.scope.setdefault("state", {})[_ROTATE] = True  # type: ignore[misc]
 
 
-def log_in(connection: ASGIConnection[Any, Any, Any, Any], *, account_id: int, username: str, now: float) -> None:
-    """Start a fresh console session (wizard leftovers are dropped) under a new id."""
-    connection.set_session({ACCOUNT_KEY: str(account_id), "username": username, "login_at": now})
+def log_in(connection: ASGIConnection[Any, Any, Any, Any], *, account_id: int, username: str, now: float,
+           generation: int = 0) -> None:
+    """Start a fresh console session (wizard leftovers are dropped) under a new id, remembering
+    the account's session generation (a later change of a login factor ends it)."""
+    connection.set_session({ACCOUNT_KEY: str(account_id), "username": username, "login_at": now,
+                            GENERATION_KEY: generation})
     rotate_session(connection)
+
+
+def session_generation(connection: ASGIConnection[Any, Any, Any, Any]) -> int:
+    """The account session generation this session was started (or last confirmed) under."""
+    try:
+        return int(connection.session.get(GENERATION_KEY, 0))
+    except (TypeError, ValueError):
+        return -1
+
+
+def keep_generation(connection: ASGIConnection[Any, Any, Any, Any], generation: int) -> None:
+    """After this session itself changed a login factor of its account: it stays logged in."""
+    connection.session[GENERATION_KEY] = generation
 
 
 def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:

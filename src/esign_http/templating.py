@@ -38,6 +38,9 @@ def make_environment() -> Environment:
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    from esign_http.app_print import GLOBALS as APP_PRINT
+
+    env.globals.update(APP_PRINT)
     return env
 
 

@@ -234,7 +234,9 @@ def test_totp_binding_and_login_with_the_dynamic_token(client, platform, licence
     assert ref and secret not in ref
     client.cookies.clear()
     assert login(client).headers["location"] == "/console/login/verify"
-    code = totp.code_at(secret, time.time())
+    r = post_form(client, "/console/login/verify", "/console/login/verify", {"code": good})
+    assert r.status_code == 401  # the code that confirmed the binding does not log in
+    code = totp.code_at(secret, time.time() + 30)  # the next step (one step of drift is allowed)
     assert post_form(client, "/console/login/verify", "/console/login/verify", {"code": code}).status_code in (302, 303)
     assert client.get("/console").status_code == 200
     client.cookies.clear()

@@ -166,6 +166,7 @@ class UserMapper(Mapper[PersonalUser]):
             "passwordless": item.passwordless,
             "totp_secret_ref": item.totp_secret_ref,
             "signing_password_hash": item.signing_password_hash,
+            "signing_password_changed_at": item.signing_password_changed_at,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> PersonalUser:
@@ -183,6 +184,7 @@ class UserMapper(Mapper[PersonalUser]):
             passwordless=row["passwordless"],
             totp_secret_ref=row["totp_secret_ref"],
             signing_password_hash=row["signing_password_hash"],
+            signing_password_changed_at=row.get("signing_password_changed_at"),
         )
 
 
@@ -237,6 +239,8 @@ class AdminAccountMapper(Mapper[AdminAccount]):
             "last_login_at": item.last_login_at,
             "mfa_secret_ref": item.mfa_secret_ref,
             "mobile": str(item.mobile) if item.mobile else None,
+            "session_generation": item.session_generation,
+            "totp_last_step": item.totp_last_step,
         }
 
     def from_row(self, row: Mapping[str, Any]) -> AdminAccount:
@@ -255,6 +259,8 @@ class AdminAccountMapper(Mapper[AdminAccount]):
             last_login_at=row["last_login_at"],
             mfa_secret_ref=row["mfa_secret_ref"],
             mobile=Phone(row["mobile"]) if row.get("mobile") else None,
+            session_generation=row.get("session_generation") or 0,
+            totp_last_step=row.get("totp_last_step"),
         )
 
 

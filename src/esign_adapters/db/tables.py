@@ -168,6 +168,7 @@ users = sa.Table(
     sa.Column("totp_secret_ref", sa.Text),  # 0008
     sa.Index("ix_users_created_at", "created_at"),  # 0008
     sa.Column("signing_password_hash", sa.String(200)),  # migration 0010
+    sa.Column("signing_password_changed_at", UtcDateTime),  # migration 0015
     **MYSQL_OPTIONS,
 )
 
@@ -205,6 +206,8 @@ admin_accounts = sa.Table(
     sa.Column("last_login_at", UtcDateTime),
     sa.Column("mfa_secret_ref", sa.Text),
     sa.Column("mobile", sa.String(20)),  # 0009: the console's multi-factor SMS codes go here
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),  # 0015
+    sa.Column("totp_last_step", sa.BigInteger),  # 0015
     **MYSQL_OPTIONS,
 )
 

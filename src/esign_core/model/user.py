@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from esign_core.errors import AccountLocked, DomainError, InvalidTransition
+from esign_core.errors import AccountLocked, DomainError, InvalidTransition, PermissionDenied
 from esign_core.model.base import Aggregate, Event, require_text
 from esign_core.model.certification import (
     TENANT_STATUS_OF,
@@ -38,6 +38,8 @@ class PersonalUser(Aggregate):
     totp_secret_ref: str | None = attrs.field(default=None, repr=False)
     #: hash of the signing password (manual 三.1.2: "signing password or SMS code"); None when unset
     signing_password_hash: str | None = attrs.field(default=None, repr=False)
+    #: when the signing password was last set (the policy's forced periodic change); None when unset
+    signing_password_changed_at: datetime | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.mobile is None and self.email is None:
@@ -79,9 +81,10 @@ class PersonalUser(Aggregate):
     def account(self) -> str:
         return str(self.mobile or self.email)
 
-    def set_signing_password(self, hashed: str) -> None:
-        """Replace the signing password (given hashed by the PasswordHasher port)."""
+    def set_signing_password(self, hashed: str, at: datetime | None = None) -> None:
+        """Replace the signing password (given hashed by the PasswordHasher port), set ``at``."""
         self.signing_password_hash = hashed
+        self.signing_password_changed_at = at
 
     def verify_identity(self, id_number: IdNumber) -> None:
         """Real-name verification succeeded."""
@@ -196,6 +199,11 @@ class AdminAccount(Aggregate):
     last_login_at: datetime | None = None
     mfa_secret_ref: str | None = attrs.field(default=None, repr=False)  # sealed TOTP secret (动态令牌)
     mobile: Phone | None = None  # receives the console's multi-factor SMS codes
+    #: bumped whenever a login factor changes (password, token, disabling, roles): console sessions
+    #: started under an older generation end (ADR 0037)
+    session_generation: int = 0
+    #: the last accepted TOTP time-step, kept in the database so a code is never accepted twice
+    totp_last_step: int | None = None
 
     MAX_FAILURES = 5
     LOCK_FOR = timedelta(minutes=15)
@@ -230,24 +238,40 @@ class AdminAccount(Aggregate):
     def change_password(self, new_hash: str, at: datetime) -> None:
         self.password_hash = new_hash
         self.password_changed_at = at
+        self.session_generation += 1
 
     def disable(self) -> None:
         if self.system:
             raise InvalidTransition("the system account cannot be disabled")
         self.disabled = True
+        self.session_generation += 1
 
     def enable(self) -> None:
         self.disabled = False
 
     def assign_roles(self, role_ids: frozenset[int]) -> None:
+        if frozenset(role_ids) != self.role_ids:
+            self.session_generation += 1
         self.role_ids = frozenset(role_ids)
 
-    def bind_totp(self, secret_ref: str) -> None:
-        """Bind a dynamic token (TOTP); ``secret_ref`` is the sealed secret, never the secret."""
+    def bind_totp(self, secret_ref: str, step: int | None = None) -> None:
+        """Bind a dynamic token (TOTP); ``secret_ref`` is the sealed secret, never the secret;
+        ``step`` is the time-step of the code that confirmed the binding (not accepted again)."""
         self.mfa_secret_ref = secret_ref
+        self.totp_last_step = step
+        self.session_generation += 1
 
     def unbind_totp(self) -> None:
         self.mfa_secret_ref = None
+        self.totp_last_step = None
+        self.session_generation += 1
+
+    def accept_totp_step(self, step: int) -> None:
+        """Remember the time-step of an accepted TOTP code; a step not after the last one is
+        refused (a replayed code), raising PermissionDenied."""
+        if self.totp_last_step is not None and step <= self.totp_last_step:
+            raise PermissionDenied("this dynamic token code was already used", field="code")
+        self.totp_last_step = step
 
     def change_profile(self, *, display_name: str, mobile: Phone | None) -> None:
         self.display_name = require_text("display_name", display_name, max_len=50, allow_empty=True)

@@ -75,6 +75,7 @@ class BindTotp(_Audited):
 
     account_id: int
     secret: str = attrs.field(repr=False)
+    step: int | None = None  # time-step of the confirming code: not accepted again at login
 
 
 @attrs.frozen
@@ -205,7 +206,7 @@ def change_own_password(cmd: ChangeOwnPassword, *, uow: UnitOfWork, hasher: Pass
 def bind_totp(cmd: BindTotp, *, uow: UnitOfWork, secrets: SecretBox, clock: Clock) -> None:
     with uow:
         account = uow.admins.get(cmd.account_id)
-        account.bind_totp(secrets.seal(cmd.secret.encode(), purpose=TOTP_PURPOSE))
+        account.bind_totp(secrets.seal(cmd.secret.encode(), purpose=TOTP_PURPOSE), cmd.step)
         _record(uow, "accounts", f"bind token {account.username}", {"totp": ["", "******"]}, cmd, clock)
         uow.commit()
 

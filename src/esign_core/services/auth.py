@@ -46,6 +46,7 @@ class LoginStatus:
     password_expired: bool
     second_factor: str | None
     mobile: str | None = attrs.field(default=None, repr=False)
+    generation: int = 0  # the account's session generation, kept in the new session
 
 
 def login_status(account_id: int, *, uow: UnitOfWork, clock: Clock) -> LoginStatus:
@@ -59,10 +60,10 @@ def login_status(account_id: int, *, uow: UnitOfWork, clock: Clock) -> LoginStat
     expired = account.password_changed_at <= RESET_MARK or policy.login_password_expired(
         account.password_changed_at, clock.now())
     if account.mfa_secret_ref:
-        return LoginStatus(expired, "totp")
+        return LoginStatus(expired, "totp", generation=account.session_generation)
     if mfa:
         if account.mobile is None:
             raise DomainError("multi-factor login is on but this account has no mobile number or dynamic token; "
                               "ask an administrator to add one", rule="NO_SECOND_FACTOR")
-        return LoginStatus(expired, "sms", str(account.mobile))
-    return LoginStatus(expired, None)
+        return LoginStatus(expired, "sms", str(account.mobile), generation=account.session_generation)
+    return LoginStatus(expired, None, generation=account.session_generation)
