@@ -95,7 +95,8 @@ def test_used_files_share_the_append_log_column_and_round_trip(uow_factory: UowF
         again = uow.seal_applications.get(app.id)
         assert again.append_logs == (AppendLog(Person("王五", "13700137000"), 1, samples.T0),)
         assert [(u.title, u.kind, u.blob, u.pages, u.node_id) for u in again.used_files] == [
-            ("盖章页", UsedFileKind.IMAGES, samples.blob(5), 3, "node-1"), ("回执", UsedFileKind.FILE, samples.blob(6), 1, "")]
+            ("盖章页", UsedFileKind.IMAGES, samples.blob(5), 3, "node-1"),
+            ("回执", UsedFileKind.FILE, samples.blob(6), 1, "")]
 
 
 def test_photo_rule_and_status_queries(uow_factory: UowFactory) -> None:

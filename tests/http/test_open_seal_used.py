@@ -10,14 +10,17 @@ import hashlib
 import io
 
 import pypdfium2 as pdfium
+import test_open_seal_apply as sibling
 from http_flows import login
 from PIL import Image
 from test_open_api import QysClient, contract_pdf, ok
-from test_open_seal_apply import _apply, world  # noqa: F401  (the fixture)
 
 from esign_core.services.commands import AddInternalEnterprise, ChangeSettings
 from esign_core.services.integration import CreateApp
 from tests.convert.test_office import _docx
+
+world = sibling.world  # the fixture: a device, an app, the platform
+_apply = sibling._apply
 
 
 def _image(fmt: str, color: str, size: tuple[int, int] = (400, 300)) -> bytes:
