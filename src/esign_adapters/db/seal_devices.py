@@ -5,7 +5,7 @@ by index."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +75,16 @@ def _used_in(d: Mapping[str, Any]) -> UsedFile:
     return UsedFile(d["title"], UsedFileKind(d["kind"]), BlobRef(backend=d["backend"], key=d["blob"], size=d["size"],
                                                                  digest=Digest(hex_, algorithm)), d["pages"], at,
                     d["node_id"])
+
+
+def application_blob_refs(row: Mapping[str, Any]) -> Iterator[tuple[str, BlobRef]]:
+    """The stamp photos and used files a ``seal_applications`` row points to (for storage verify
+    and migrate, :mod:`esign_adapters.db.blob_refs`)."""
+    for auth in row["auths"] or ():
+        for photo in auth["photos"]:
+            yield f"photo {photo['key']}", _photo_in(photo).blob
+    for n, entry in enumerate(e for e in row["append_logs"] or () if isinstance(e, dict)):
+        yield f"used_file {n + 1}", _used_in(entry["used_file"]).blob
 
 
 def _auth_out(a: SealAuth) -> dict[str, Any]:

@@ -90,8 +90,8 @@ def add_seal_used_file(cmd: AddSealUsedFile, *, uow: UnitOfWork, converter: Docu
     typed = _check(cmd)
     with uow:  # refuse an unknown or foreign application before converting anything
         _application(uow, cmd.business_id, cmd.tenant_id)
-    if cmd.kind is UsedFileKind.FILE and typed[0][0] == "pdf":
-        screener.screen(typed[0][1])  # stored as it is, once the sandboxed screening accepts it
+    # A PDF comes back as it is (the converter does not parse it); every result, converted or not,
+    # passes the sandboxed screening before it is stored.
     parts = [converter.to_pdf(data, file_type=kind, title=title) for kind, data in typed]
     pdf = converter.merge(parts) if len(parts) > 1 else parts[0]
     if len(pdf) > MAX_PDF_BYTES:
