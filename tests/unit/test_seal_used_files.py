@@ -9,6 +9,7 @@ import pytest
 from esign_core.errors import InvalidTransition, InvalidValue, NotFoundError, PermissionDenied, StorageError
 from esign_core.model.seal_apply import UsedFileKind
 from esign_core.services.seal_used_files import AddSealUsedFile, GetSealUsedFile, UsedUpload
+from esign_core.testing import InMemoryBlobReferences
 from tests.unit.conftest import make_init_command
 from tests.unit.seal_world import SealWorld, make_world
 
@@ -40,6 +41,8 @@ def test_images_become_one_pdf_and_a_pdf_is_kept(world: SealWorld) -> None:
     assert data == PDF and stored[1].blob.size == len(PDF)
     with pytest.raises(NotFoundError):
         world.platform.bus.handle(GetSealUsedFile(app.id, 3))
+    pointers = [r for _, r in InMemoryBlobReferences(world.platform.uow.db).blob_refs()]
+    assert stored[0].blob in pointers and stored[1].blob in pointers  # storage verify keeps them
 
 
 def test_refusals(world: SealWorld) -> None:
