@@ -24,8 +24,12 @@ def vendor_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, vendor_keys: tuple[Path, Path]) -> Platform:
-    return make_platform(tmp_path / "data", vendor_keys[1])
+def platform(tmp_path: Path, vendor_keys: tuple[Path, Path]) -> Iterator[Platform]:
+    made = make_platform(tmp_path / "data", vendor_keys[1])
+    yield made
+    engine = getattr(made, "engine", None)  # close its pooled SQLite connections (file descriptors)
+    if engine is not None:
+        engine.dispose()
 
 
 @pytest.fixture
