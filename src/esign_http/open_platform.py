@@ -15,6 +15,7 @@ from esign_http.open_auth import PUBLIC, open_app_guard
 from esign_http.open_contracts import CONTRACT_HANDLERS
 from esign_http.open_documents import DOCUMENT_HANDLERS
 from esign_http.open_schemas import SUCCESS_CODE, SUCCESS_MESSAGE, envelope
+from esign_http.open_seal_used import SEAL_USED_HANDLERS
 from esign_http.open_seals import SEAL_APPLY_HANDLERS
 from esign_http.open_signurl import SIGNURL_HANDLERS
 from esign_http.open_templates import TEMPLATE_HANDLERS
@@ -29,5 +30,6 @@ async def check_health() -> str:
 
 
 open_router = Router(path="/open", route_handlers=[check_health, *DOCUMENT_HANDLERS, *CONTRACT_HANDLERS,
-                                                         *SIGNURL_HANDLERS, *TEMPLATE_HANDLERS, *SEAL_APPLY_HANDLERS],
+                                                         *SIGNURL_HANDLERS, *TEMPLATE_HANDLERS, *SEAL_APPLY_HANDLERS,
+                                                         *SEAL_USED_HANDLERS],
                      guards=[open_app_guard], include_in_schema=False)

@@ -1,9 +1,7 @@
 """Physical seal use on the open API (reference §2.14): ``/seal/apply/*``. Handlers read the wire
 fields, hand a command to the platform and shape SealApplyBean / SealApplyDetail. An app bound to
-an enterprise only sees and changes that enterprise's applications.
-
-Not implemented: ``/seal/apply/used/images`` and ``/seal/apply/used/file`` (the scanned, sealed
-paper as a PDF for a "file-upload node" of a third-party flow)."""
+an enterprise only sees and changes that enterprise's applications. ``/seal/apply/used/images``
+and ``/seal/apply/used/file`` (the sealed paper as a PDF) live in :mod:`esign_http.open_seal_used`."""
 
 from __future__ import annotations
 
@@ -140,6 +138,10 @@ def detail(app: SealApplication) -> dict[str, Any]:
         "appendLogs": [{"userName": g.person.name, "count": g.count, "createTime": wire_time(g.at),
                         "contact": g.person.contact or None, "number": g.person.number or None}
                        for g in app.append_logs],
+        # Not in the v4 SealApplyDetail: the sealed paper uploaded through /seal/apply/used/*.
+        "usedFiles": [{"no": n, "title": u.title, "kind": u.kind.value, "fileUploadNodeId": u.node_id or None,
+                       "pages": u.pages, "size": u.blob.size, "sha256": u.blob.digest.hex,
+                       "createTime": wire_time(u.at)} for n, u in enumerate(app.used_files, start=1)],
         "seal": {"name": first.seal_name, "useCount": sum(a.used_count for a in app.auths),
                  "deviceId": first.device_no, "bluetooth": None},
     }

@@ -34,6 +34,7 @@ from esign_core.services.seal_queries import (
     ListSealApplications,
     SealApplyStatistics,
 )
+from esign_core.services.seal_used_files import GetSealUsedFile
 from esign_http.access import CONSOLE_PATH, account_of, console_gate
 from esign_http.context import platform_of
 from esign_http.i18n import _l
@@ -192,6 +193,13 @@ class PhysicalSealController(Controller):
         kind = "image/jpeg" if data[:2] == b"\xff\xd8" else "image/png" if data[:4] == b"\x89PNG" else \
             "application/octet-stream"
         return Response(data, media_type=kind, headers={"Content-Disposition": f"inline;filename={photo.photokey}"})
+
+    @get("/applications/{business_id:int}/used-files/{number:int}", sync_to_thread=True)
+    def used_file(self, request: AnyRequest, business_id: int, number: int) -> Response[bytes]:
+        """The sealed paper's PDF uploaded through /open/seal/apply/used/* (the ``number``-th, from 1)."""
+        _used, data = platform_of(request).handle(GetSealUsedFile(business_id, number))
+        return Response(data, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{business_id}-{number}.pdf"'})
 
     # -- statistics (四.1.2) ---------------------------------------------------------------------
     @get("/statistics", sync_to_thread=True, opt={"permission": Permission.STATISTICS})

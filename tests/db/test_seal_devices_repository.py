@@ -9,7 +9,17 @@ from datetime import timedelta
 import pytest
 
 from esign_core.errors import AlreadyExists, ConcurrencyError
-from esign_core.model.seal_apply import ApplyStatus, Person, Photo, PhotoType, SealApplication, SealAuth
+from esign_core.model.seal_apply import (
+    AppendLog,
+    ApplyStatus,
+    Person,
+    Photo,
+    PhotoType,
+    SealApplication,
+    SealAuth,
+    UsedFile,
+    UsedFileKind,
+)
 from esign_core.model.seal_device import DeviceKind, DeviceStatus, PendingUnlock, SealDevice
 from tests.db import samples
 from tests.db.conftest import UowFactory
@@ -68,6 +78,25 @@ def test_application_round_trips_with_auths_uses_and_photos(uow_factory: UowFact
         assert (auth.used_count, auth.left_count, auth.owed_photos) == (2, 1, 1)
         assert auth.photos[0].blob == samples.blob(1) and auth.start_time == samples.T0
         assert loaded.approvals[0].comment == "同意" and loaded.status is ApplyStatus.USING
+
+
+def test_used_files_share_the_append_log_column_and_round_trip(uow_factory: UowFactory) -> None:
+    app = application()
+    with uow_factory() as uow:
+        uow.seal_applications.add(app)
+        uow.commit()
+    with uow_factory() as uow:
+        loaded = uow.seal_applications.get(app.id)
+        loaded.append(count=1, by=Person("王五", "13700137000"), device_no=None, at=samples.T0)
+        loaded.add_used_file(UsedFile("盖章页", UsedFileKind.IMAGES, samples.blob(5), 3, samples.T0, "node-1"))
+        loaded.add_used_file(UsedFile("回执", UsedFileKind.FILE, samples.blob(6), 1, samples.T0))
+        uow.commit()
+    with uow_factory() as uow:
+        again = uow.seal_applications.get(app.id)
+        assert again.append_logs == (AppendLog(Person("王五", "13700137000"), 1, samples.T0),)
+        assert [(u.title, u.kind, u.blob, u.pages, u.node_id) for u in again.used_files] == [
+            ("盖章页", UsedFileKind.IMAGES, samples.blob(5), 3, "node-1"),
+            ("回执", UsedFileKind.FILE, samples.blob(6), 1, "")]
 
 
 def test_photo_rule_and_status_queries(uow_factory: UowFactory) -> None:

@@ -87,3 +87,23 @@ def test_in_memory_references_follow_every_blobref_attribute() -> None:
     if any(f.name == "destroyed" for f in attrs.fields(type(doc))):
         doc.destroyed = True
         assert list(InMemoryBlobReferences(db).blob_refs()) == []
+
+
+def test_seal_photos_and_used_files_in_json_are_pointers(tmp_path: Path) -> None:
+    """A seal application keeps its stamp photos and used files inside JSON columns; they are
+    pointers too, or ``verify --repair`` would delete them as orphans."""
+    from esign_core.model.seal_apply import UsedFile, UsedFileKind
+    from tests.db import samples
+    from tests.db.test_seal_devices_repository import application
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'esign.db'}")
+    upgrade(engine)
+    app = application(used=2, photos=2)
+    app.add_used_file(UsedFile("盖章页", UsedFileKind.IMAGES, ref(7), 2, samples.T0))
+    with SqlUnitOfWork(engine) as uow:
+        uow.seal_applications.add(app)
+        uow.commit()
+    found = [(o, r) for o, r in SqlBlobReferences(engine, page=1).blob_refs() if o.startswith("seal_applications")]
+    assert found == [(f"seal_applications {app.id} photo pk0", samples.blob(1)),
+                     (f"seal_applications {app.id} photo pk1", samples.blob(2)),
+                     (f"seal_applications {app.id} used_file 1", ref(7))]

@@ -12,7 +12,8 @@ column, or a row whose parent (through a foreign key) is destroyed, is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -24,6 +25,16 @@ from esign_adapters.db.tables import metadata
 from esign_core.values import BlobRef
 
 _PARTS = ("_backend", "_key", "_size", "_digest")
+JsonRefs = Callable[[Mapping[str, Any]], Iterator[tuple[str, BlobRef]]]
+
+
+def json_pointers() -> dict[str, tuple[tuple[str, ...], JsonRefs]]:
+    """BlobRefs kept inside JSON columns, which the column quartets do not show: table → (the
+    columns to read, a function listing ``(what, ref)`` of a row). A table that keeps files in
+    JSON must be named here, or ``verify --repair`` would delete its files as orphans."""
+    from esign_adapters.db.seal_devices import application_blob_refs
+
+    return {"seal_applications": (("auths", "append_logs"), application_blob_refs)}
 
 
 def blob_columns(table: sa.Table) -> list[str]:
@@ -54,13 +65,28 @@ class SqlBlobReferences:
         self.schema = schema
 
     def blob_refs(self) -> Iterator[tuple[str, BlobRef]]:
+        in_json = json_pointers()
         for table in self.schema.sorted_tables:
             prefixes = blob_columns(table)
             if prefixes and "id" in table.c:
                 yield from self._table_refs(table, prefixes)
+            if table.name in in_json and all(c in table.c for c in in_json[table.name][0]):
+                yield from self._json_refs(table, *in_json[table.name])
 
     def _table_refs(self, table: sa.Table, prefixes: list[str]) -> Iterator[tuple[str, BlobRef]]:
         cols = [table.c.id] + [table.c[p + part] for p in prefixes for part in _PARTS]
+        for row in self._rows(table, cols):
+            for prefix in prefixes:
+                ref = blob_in(prefix, row)
+                if ref is not None:
+                    yield f"{table.name} {row['id']} {prefix}", ref
+
+    def _json_refs(self, table: sa.Table, columns: tuple[str, ...], refs: JsonRefs) -> Iterator[tuple[str, BlobRef]]:
+        for row in self._rows(table, [table.c.id, *(table.c[c] for c in columns)]):
+            for what, ref in refs(row):
+                yield f"{table.name} {row['id']} {what}", ref
+
+    def _rows(self, table: sa.Table, cols: list[Any]) -> Iterator[dict[str, Any]]:
         live = _live_condition(table)
         last: int | None = None
         while True:
@@ -74,11 +100,7 @@ class SqlBlobReferences:
                     rows = [dict(r._mapping) for r in conn.execute(query)]
             except SQLAlchemyError as exc:
                 raise translate_error(exc) from exc
-            for row in rows:
-                for prefix in prefixes:
-                    ref = blob_in(prefix, row)
-                    if ref is not None:
-                        yield f"{table.name} {row['id']} {prefix}", ref
+            yield from rows
             if len(rows) < self.page:
                 return
             last = rows[-1]["id"]

@@ -5,7 +5,7 @@ by index."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,8 @@ from esign_core.model.seal_apply import (
     SealApplication,
     SealAuth,
     SealUse,
+    UsedFile,
+    UsedFileKind,
 )
 from esign_core.model.seal_device import DeviceKind, DeviceStatus, PendingUnlock, SealDevice
 from esign_core.values import BlobRef, Digest
@@ -57,6 +59,32 @@ def _photo_in(d: Mapping[str, Any]) -> Photo:
     assert at is not None
     return Photo(d["key"], PhotoType(d["type"]), BlobRef(backend=d["backend"], key=d["blob"], size=d["size"],
                                                          digest=Digest(hex_, algorithm)), at)
+
+
+def _used_out(u: UsedFile) -> dict[str, Any]:
+    b = u.blob
+    return {"used_file": {"title": u.title, "kind": u.kind.value, "pages": u.pages, "at": _dt_out(u.at),
+                          "node_id": u.node_id, "backend": b.backend, "blob": b.key, "size": b.size,
+                          "digest": f"{b.digest.algorithm}:{b.digest.hex}"}}
+
+
+def _used_in(d: Mapping[str, Any]) -> UsedFile:
+    algorithm, _, hex_ = d["digest"].partition(":")
+    at = _dt_in(d["at"])
+    assert at is not None
+    return UsedFile(d["title"], UsedFileKind(d["kind"]), BlobRef(backend=d["backend"], key=d["blob"], size=d["size"],
+                                                                 digest=Digest(hex_, algorithm)), d["pages"], at,
+                    d["node_id"])
+
+
+def application_blob_refs(row: Mapping[str, Any]) -> Iterator[tuple[str, BlobRef]]:
+    """The stamp photos and used files a ``seal_applications`` row points to (for storage verify
+    and migrate, :mod:`esign_adapters.db.blob_refs`)."""
+    for auth in row["auths"] or ():
+        for photo in auth["photos"]:
+            yield f"photo {photo['key']}", _photo_in(photo).blob
+    for n, entry in enumerate(e for e in row["append_logs"] or () if isinstance(e, dict)):
+        yield f"used_file {n + 1}", _used_in(entry["used_file"]).blob
 
 
 def _auth_out(a: SealAuth) -> dict[str, Any]:
@@ -119,7 +147,10 @@ class SealApplicationMapper(Mapper[SealApplication]):
             "status": item.status.value, "emergency": item.emergency, "approvers": list(item.approvers),
             "approvals": [[a.approver, a.approved, a.comment, _dt_out(a.at)] for a in item.approvals],
             "auths": [_auth_out(a) for a in item.auths],
-            "append_logs": [[_person_out(g.person), g.count, _dt_out(g.at)] for g in item.append_logs],
+            # The used files (the sealed paper as PDFs) share the append log's JSON column as
+            # ``{"used_file": {...}}`` entries (log entries are lists), so no migration was needed.
+            "append_logs": [*([_person_out(g.person), g.count, _dt_out(g.at)] for g in item.append_logs),
+                            *(_used_out(u) for u in item.used_files)],
             "end_reason": item.end_reason, "owes_photos": item.owes_photos, "created_at": item.created_at,
             "ended_at": item.ended_at,
         }
@@ -132,7 +163,9 @@ class SealApplicationMapper(Mapper[SealApplication]):
             status=ApplyStatus(row["status"]), emergency=row["emergency"], approvers=tuple(row["approvers"]),
             approvals=tuple(Approval(a[0], a[1], a[2], _dt_in(a[3])) for a in row["approvals"]),  # type: ignore[arg-type]
             auths=[_auth_in(a) for a in row["auths"]],
-            append_logs=tuple(AppendLog(_person_in(g[0]), g[1], _dt_in(g[2])) for g in row["append_logs"]),  # type: ignore[arg-type]
+            append_logs=tuple(AppendLog(_person_in(g[0]), g[1], _dt_in(g[2]))  # type: ignore[arg-type]
+                              for g in row["append_logs"] if isinstance(g, list)),
+            used_files=tuple(_used_in(g["used_file"]) for g in row["append_logs"] if isinstance(g, dict)),
             end_reason=row["end_reason"], created_at=row["created_at"], ended_at=row["ended_at"],
         )
 

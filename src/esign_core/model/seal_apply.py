@@ -62,6 +62,28 @@ class Photo:
     at: datetime
 
 
+class UsedFileKind(enum.Enum):
+    IMAGES = "images"  # photos of the sealed paper, made into one PDF
+    FILE = "file"  # a docx (converted) or a PDF (kept as it is)
+
+
+@attrs.frozen
+class UsedFile:
+    """The sealed paper as one PDF (open API ``/seal/apply/used/images`` and ``/used/file``);
+    ``node_id`` is the third-party flow's ``fileUploadNodeId`` ("" when not given). The blob's
+    digest is the PDF's SHA-256, its size the PDF's size."""
+
+    title: str
+    kind: UsedFileKind
+    blob: BlobRef
+    pages: int
+    at: datetime
+    node_id: str = ""
+
+
+MAX_USED_FILES = 100
+
+
 @attrs.frozen
 class SealUse:
     """One press of the seal as the device reported it (``stamp_no`` is the device's counter,
@@ -143,6 +165,7 @@ class SealApplication(Aggregate):
     approvals: tuple[Approval, ...] = ()
     auths: list[SealAuth] = attrs.field(factory=list)
     append_logs: tuple[AppendLog, ...] = ()
+    used_files: tuple[UsedFile, ...] = ()
     end_reason: str = ""
     created_at: datetime
     ended_at: datetime | None = None
@@ -235,6 +258,21 @@ class SealApplication(Aggregate):
         for p in photos:
             if p.type is PhotoType.FACE:
                 self.record(ev.SealFacePhotoAdded(self.id, auth.id, auth.user, p.photokey, self.callback_url))
+
+    def add_used_file(self, used: UsedFile) -> None:
+        """Record the sealed paper's PDF; allowed in any status but PENDING and REJECTED (nothing was
+        sealed). Raises InvalidTransition then, InvalidValue past :data:`MAX_USED_FILES`."""
+        if self.status in (ApplyStatus.PENDING, ApplyStatus.REJECTED):
+            raise InvalidTransition(f"application is {self.status.value}: nothing was sealed")
+        if len(self.used_files) >= MAX_USED_FILES:
+            raise InvalidValue("businessId", f"an application holds at most {MAX_USED_FILES} used files")
+        self.used_files = (*self.used_files, used)
+
+    def used_file(self, number: int) -> UsedFile:
+        """The ``number``-th used file (from 1); raises NotFoundError."""
+        if not 1 <= number <= len(self.used_files):
+            raise NotFoundError(f"used file {number} not found", business_id=str(self.id))
+        return self.used_files[number - 1]
 
     def session_ended(self, *, auth_id: int, at: datetime) -> None:
         """The device locked again after an unlock (the user is done for now)."""

@@ -136,10 +136,21 @@ class InMemoryBlobReferences:
                 if getattr(row, "destroyed", False) is True:
                     continue  # its files were deleted on purpose
                 for field in attrs.fields(type(row)):
-                    value = getattr(row, field.name)
-                    for ref in value if isinstance(value, tuple | list) else (value,):
-                        if isinstance(ref, BlobRef):
-                            yield f"{table} {row_id} {field.name}", ref
+                    for ref in _refs_in(getattr(row, field.name)):
+                        yield f"{table} {row_id} {field.name}", ref
+
+
+def _refs_in(value: Any, depth: int = 0) -> Iterator[BlobRef]:
+    """BlobRefs in a value, in tuples/lists and nested attrs objects (a seal application's
+    auths → photos → blob), a few levels deep."""
+    if isinstance(value, BlobRef):
+        yield value
+    elif depth < 4 and isinstance(value, tuple | list):
+        for item in value:
+            yield from _refs_in(item, depth + 1)
+    elif depth < 4 and attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _refs_in(getattr(value, field.name), depth + 1)
 
 
 class InMemoryMigrationJournal:
