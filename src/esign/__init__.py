@@ -39,11 +39,13 @@ from esign_core.errors import (
 )
 from esign_core.model.certificate import Certificate, CertificateKind, SubjectType
 from esign_core.model.contract import ActionType, Contract, ContractStatus, StamperType
+from esign_core.model.import_rows import ImportKind
 from esign_core.model.org import Member, TenantType
 from esign_core.model.seal import Seal, SealKind
 from esign_core.ports.signing import SealStyle, SignatureLevel
 from esign_core.services.contract_queries import ContractView, DocumentFile
 from esign_core.services.contract_specs import ActionSpec, SignatorySpec, StamperSpec
+from esign_core.services.directory_import import ImportReport
 from esign_core.services.setup import InitResult
 from esign_core.values import Indication, KeywordPosition, PagePosition, SignatureReport, ValidationReport
 
@@ -74,6 +76,9 @@ __all__ = [
     "ContractView",
     "DocumentFile",
     "Member",
+    # the directory (用户管理)
+    "ImportKind",
+    "ImportReport",
     # seals and certificates
     "Seal",
     "SealKind",

@@ -3,6 +3,7 @@ command on the message bus (one unit of work); errors are the :class:`~esign.Esi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -12,6 +13,7 @@ from esign._types import Placement, Signer
 from esign_core.errors import ConfigurationError, InvalidValue, NotFoundError
 from esign_core.model.certificate import Certificate, CertificateKind, SubjectType, normalize_serial
 from esign_core.model.contract import StamperType
+from esign_core.model.import_rows import ImportKind
 from esign_core.model.org import Member, Organization
 from esign_core.model.seal import Seal, SealKind
 from esign_core.ports.signing import SealDesign, SealStyle, SignatureLevel, Stamp, Subject
@@ -22,6 +24,7 @@ from esign_core.services.commands import Command, InitializePlatform
 from esign_core.services.contract_signing import SignAsCompany
 from esign_core.services.contract_specs import SignatorySpec, StamperSpec
 from esign_core.services.contracts import CreateContract, SendContract
+from esign_core.services.directory_import import ImportReport
 from esign_core.services.documents import CreateDocument
 from esign_core.services.personal_signing import SignAsPerson
 from esign_core.services.setup import InitResult
@@ -212,6 +215,20 @@ class EsignPlatform:
         return file.pdf
 
     # -- enterprises, members, seals ---------------------------------------------------------------
+    def import_directory(self, kind: ImportKind | str, path: str | os.PathLike[str], *,
+                         atomic: bool = True) -> ImportReport:
+        """Batch-import one spreadsheet (.xlsx or .xls) of a template kind (org units, external
+        enterprises, members, enterprise or personal contacts), as 用户管理 → 批量导入 does. With
+        ``atomic`` any rejected row means nothing is written; re-importing the same file changes
+        nothing. Returns the counts and the rejected rows with their reasons. Raises InvalidValue
+        (unsafe, unreadable or wrong file), QuotaExceeded, LicenceError."""
+        from pathlib import Path
+
+        from esign_adapters.directory_io import run_import
+
+        outcome = run_import(self._platform, ImportKind(kind), Path(path), atomic=atomic)
+        return outcome.report
+
     def _enterprise(self, name: str | None) -> Organization:
         with self._platform.uow() as uow:
             org = uow.organizations.platform() if not name else uow.organizations.by_name(name)

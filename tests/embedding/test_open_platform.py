@@ -140,6 +140,29 @@ def test_dict_config_on_sqlite_with_a_real_licence(tmp_path: Path, pdf: bytes) -
         assert again.verify_pdf(signed).indication is esign.Indication.TOTAL_PASSED
 
 
+def test_directory_import_through_the_facade_is_atomic_and_idempotent(tmp_path: Path) -> None:
+    from tests.directory.workbooks import filled
+
+    private, public = generate_vendor_keys(tmp_path / "vendor")
+    config = {"data_dir": str(tmp_path / "data"), "database_url": f"sqlite:///{tmp_path / 'esign.db'}",
+              "licence_public_key": str(public)}
+    good = [["华东分公司", COMPANY, "部门", None, "李四", "13800000011"],
+            ["华南分公司", COMPANY, "部门", None, "王五", "13800000012"]]
+    with esign.open_platform(config) as platform:
+        platform.migrate()
+        now = datetime.now(UTC)
+        activate(platform, issue_licence(private.read_bytes(), product_code=platform.product_code, licensee="x",
+                                         expires_at=now + timedelta(days=30), quotas=Quotas()))
+        mixed = platform.import_directory("org-units", filled(esign.ImportKind.ORG_UNITS, good + [
+            ["无上级", "不存在的单位", "部门", None, "赵六", "13800000013"]], tmp_path / "mixed.xlsx"))
+        assert (mixed.applied, mixed.created, mixed.rejected) == (False, 2, 1)
+        path = filled(esign.ImportKind.ORG_UNITS, good, tmp_path / "good.xlsx")
+        first = platform.import_directory(esign.ImportKind.ORG_UNITS, path)
+        again = platform.import_directory(esign.ImportKind.ORG_UNITS, path)
+    assert (first.applied, first.created, first.rejected) == (True, 2, 0)
+    assert (again.created, again.updated, again.skipped) == (0, 0, 2)
+
+
 def test_data_directory_path_reads_esign_toml(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
