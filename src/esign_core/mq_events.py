@@ -21,15 +21,33 @@ import attrs
 
 from esign_core.model.base import Event
 from esign_core.model.certification import CertificationChanged
-from esign_core.model.contract import (ContractCompleted, ContractCreated, ContractEnded, ContractSent,
-                                       ContractStatus, SignatoryCompleted)
-from esign_core.model.org import (MemberDeparted, OrganizationCreated, OrganizationDeleted, OrganizationFrozen,
-                                  OrganizationUnfrozen)
+from esign_core.model.contract import (
+    ContractCompleted,
+    ContractCreated,
+    ContractEnded,
+    ContractSent,
+    ContractStatus,
+    SignatoryCompleted,
+)
+from esign_core.model.org import (
+    MemberDeparted,
+    OrganizationCreated,
+    OrganizationDeleted,
+    OrganizationFrozen,
+    OrganizationUnfrozen,
+)
 from esign_core.model.outbox import MessageKind
 from esign_core.model.policy import EventPublishing
-from esign_core.model.seal_apply_events import (SealApplyApproved, SealApplyCompleted, SealApplyFinished,
-                                                SealApplyRejected, SealApplySubmitted, SealAuthIssued,
-                                                SealUnlocked, SealUseEnded)
+from esign_core.model.seal_apply_events import (
+    SealApplyApproved,
+    SealApplyCompleted,
+    SealApplyFinished,
+    SealApplyRejected,
+    SealApplySubmitted,
+    SealAuthIssued,
+    SealUnlocked,
+    SealUseEnded,
+)
 
 ENDED_TOPIC = {ContractStatus.REJECTED: "contract.rejected", ContractStatus.RECALLED: "contract.recalled",
                ContractStatus.EXPIRED: "contract.expired", ContractStatus.TERMINATED: "contract.voided",
@@ -61,7 +79,8 @@ def _camel(name: str) -> str:
 
 
 def _scalar(value: Any) -> Any:
-    """JSON scalars only (ids as strings, like the webhooks): nested objects (people with phone numbers, for instance) are left out."""
+    """JSON scalars only (ids as strings, like the webhooks); nested objects (people with phone
+    numbers, for instance) are left out."""
     if isinstance(value, bool | int | float | str) or value is None:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if isinstance(value, enum.Enum):

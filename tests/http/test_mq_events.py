@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from http_flows import activate
+from test_open_api import contract_pdf
 
 from esign_adapters.outbox.worker import Worker
 from esign_core.model.outbox import MessageKind, MessageStatus, OutboxQuery
@@ -16,7 +17,6 @@ from esign_core.services.contract_ending import FinishContract
 from esign_core.services.contracts import CreateContract
 from esign_core.services.documents import CreateDocument
 from tests.mq.conftest import Tap, tap  # noqa: F401 - fixture
-from test_open_api import contract_pdf
 
 
 def _deliver(platform: Any) -> None:
