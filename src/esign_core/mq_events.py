@@ -91,11 +91,13 @@ def _scalar(value: Any) -> Any:
 
 
 _SKIP = object()
+#: ``at`` is the envelope's ``occurredAt``; callback URLs may carry an integrator's token.
+_LEFT_OUT = frozenset({"at", "callback_url"})
 
 
 def envelope(event: Event, topic: str, version: object = 0) -> dict[str, Any]:
     fields = {a.name: _scalar(getattr(event, a.name)) for a in attrs.fields(type(event))}
-    data = {_camel(k): v for k, v in fields.items() if v is not _SKIP and k != "at"}
+    data = {_camel(k): v for k, v in fields.items() if v is not _SKIP and k not in _LEFT_OUT}
     at = getattr(event, "at", None)
     digest = hashlib.sha256(repr((version, sorted(fields.items(), key=lambda kv: kv[0]))).encode()).hexdigest()[:20]
     return {"event": topic, "id": f"evt:{topic}:{digest}",
