@@ -287,6 +287,21 @@ class Platform:
             config.setdefault("path", str(self.settings.data_dir / "dev-push.log"))
         return load_push_sender(name, config, secrets=self.secrets)
 
+    @cached_property
+    def publisher(self) -> Any:
+        """The message-broker publisher of ``[mq]`` in esign.toml (``url``, or ``ESIGN_MQ_URL``;
+        an ``esign.mq`` plugin, ``rabbitmq`` by default); None when neither is set (``mq``
+        outbox messages are then dead-lettered with a configuration error). docs/messaging.md."""
+        from esign_adapters.mq import load_publisher
+
+        mq = self.settings.file_values.get("mq", {})
+        config = dict(mq) if isinstance(mq, dict) else {}
+        if os.environ.get("ESIGN_MQ_URL"):
+            config["url"] = os.environ["ESIGN_MQ_URL"]
+        if not config.get("url"):
+            return None
+        return load_publisher(config)
+
     # -- file storage (manual 一.2.2 2; docs/storage.md) ----------------------------------------
     def storage_settings(self) -> Any:
         """The configured StorageSettings (local under ``files_dir`` until initialised)."""

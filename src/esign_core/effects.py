@@ -56,8 +56,11 @@ def effect(*event_types: type[Event]) -> Callable[[Effect], Effect]:
 
 
 def drafts_for(event: Event, source: Any, lookup: Any) -> list[OutboxDraft]:
+    from esign_core.mq_events import mq_drafts  # the events published to the broker (ADR 0038)
+
     fn = EFFECTS.get(type(event))
-    return fn(event, source, lookup) if fn is not None else []
+    drafts = fn(event, source, lookup) if fn is not None else []
+    return drafts + mq_drafts(event, source, lookup, draft=OutboxDraft)
 
 
 def stage_effects(uow: Any, sources: Iterable[Any], *, ids: Any, clock: Any) -> list[OutboxMessage]:

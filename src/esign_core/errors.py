@@ -171,3 +171,9 @@ class WebhookError(PortError):
     """A webhook receiver could not be reached or did not accept the message."""
 
     code = "port.webhook"
+
+
+class MqError(PortError):
+    """The message broker could not be reached or did not confirm the message (retried)."""
+
+    code = "port.mq"

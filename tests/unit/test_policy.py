@@ -18,6 +18,7 @@ from esign_core.model.policy import (
     ConversionSettings,
     DepartedPolicy,
     DisplaySettings,
+    EventPublishing,
     EvidenceSettings,
     LoginSettings,
     MailSettings,
@@ -170,6 +171,7 @@ NON_DEFAULT: dict[type[Section], dict[str, Any]] = {
         "ca_file": "/etc/esign/mail-ca.pem",
     },
     BrandImages: {"nav_logo": "iVBORw0KGgo=", "login_logo": "", "login_background": ""},
+    EventPublishing: {"enabled": True},
     StorageSettings: {"backend": "s3", "config": {"bucket": "contracts", "secret_access_key_secret_ref": "tok"}},
 }
 

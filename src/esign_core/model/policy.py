@@ -451,6 +451,14 @@ class StorageSettings(Section):
         return self.backend == "local"
 
 
+@attrs.frozen
+class EventPublishing(Section):
+    """Domain events published to the message broker (``mq`` outbox rows, docs/messaging.md)."""
+
+    SECTION: ClassVar[str] = "event_publishing"
+    enabled: bool = attrs.field(default=False, validator=_bool)
+
+
 ALL_SECTIONS: tuple[type[Section], ...] = (
     SigningSettings,
     EvidenceSettings,
@@ -466,6 +474,7 @@ ALL_SECTIONS: tuple[type[Section], ...] = (
     MailSettings,
     StorageSettings,
     BrandImages,
+    EventPublishing,
 )
 SECTIONS_BY_NAME: dict[str, type[Section]] = {s.SECTION: s for s in ALL_SECTIONS}
 
