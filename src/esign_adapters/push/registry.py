@@ -6,9 +6,9 @@ returning an object with ``push(*, user_id, title, body)`` that raises PortError
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
+from esign_adapters.plugin_loader import load_plugin_class, plugin_names
 from esign_core.errors import ConfigurationError
 from esign_core.ports.system import SecretBox
 
@@ -17,20 +17,14 @@ BUILTIN_PUSH: Mapping[str, str] = {"log": "esign_adapters.push.log:LogPushSender
 
 
 def available_push_providers() -> list[str]:
-    return sorted(set(BUILTIN_PUSH) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    return plugin_names(ENTRY_POINT_GROUP, BUILTIN_PUSH)
 
 
 def load_push_sender(name: str, config: Mapping[str, Any], *, secrets: SecretBox) -> Any:
-    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    target = found[0].value if found else BUILTIN_PUSH.get(name)
-    if target is None:
-        raise ConfigurationError(f"unknown push provider {name!r}; available: "
-                                 f"{', '.join(available_push_providers())}", provider=name)
+    cls = load_plugin_class(ENTRY_POINT_GROUP, name, BUILTIN_PUSH, what="push provider")
     try:
-        cls = EntryPoint(name, target, ENTRY_POINT_GROUP).load()
         return cls.from_config(dict(config), secrets=secrets)
     except ConfigurationError:
         raise
-    except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"push provider {name!r} ({target}) could not be loaded: {exc}",
-                                 provider=name) from exc
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ConfigurationError(f"push provider {name!r}: invalid settings: {exc}", provider=name) from exc

@@ -17,11 +17,11 @@ Register it in ``pyproject.toml``::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import attrs
 
+from esign_adapters.plugin_loader import load_plugin_class, plugin_names
 from esign_core.errors import ConfigurationError
 from esign_core.model.policy import SECRET_SETTING
 from esign_core.ports.system import SecretBox
@@ -47,25 +47,12 @@ class ConfigField:
 
 def available_providers() -> list[str]:
     """Provider names (built-ins first), without importing any of them."""
-    names = set(BUILTIN_PROVIDERS) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return [n for n in BUILTIN_PROVIDERS if n in names] + sorted(names - set(BUILTIN_PROVIDERS))
+    return plugin_names(ENTRY_POINT_GROUP, BUILTIN_PROVIDERS)
 
 
 def provider_class(name: str) -> type[Any]:
     """Import only provider ``name``'s class; ConfigurationError when unknown or broken."""
-    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    target = found[0].value if found else BUILTIN_PROVIDERS.get(name)
-    if target is None:
-        raise ConfigurationError(f"unknown SMS provider {name!r}; available: {', '.join(available_providers())}",
-                                 provider=name)
-    try:
-        cls = EntryPoint(name, target, ENTRY_POINT_GROUP).load()
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(f"SMS provider {name!r} ({target}) could not be loaded: {exc}",
-                                 provider=name) from exc
-    if not callable(getattr(cls, "from_config", None)):
-        raise ConfigurationError(f"SMS provider {name!r} ({target}) has no from_config()", provider=name)
-    return cls  # type: ignore[no-any-return]
+    return load_plugin_class(ENTRY_POINT_GROUP, name, BUILTIN_PROVIDERS, what="SMS provider")
 
 
 def load_provider(name: str, config: Mapping[str, Any], *, secrets: SecretBox) -> Any:

@@ -29,11 +29,11 @@ Register it in ``pyproject.toml``::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import attrs
 
+from esign_adapters.plugin_loader import load_plugin_class, plugin_names
 from esign_core.errors import ConfigurationError
 from esign_core.model.policy import SECRET_SETTING, STORAGE_BACKENDS, StorageSettings
 from esign_core.ports.storage import BlobStore
@@ -70,35 +70,14 @@ class ConfigField:
 
 def available_backends(fallback: Mapping[str, str] | None = None) -> list[str]:
     """Backend names: the manual's six first, then plugins, without importing any of them."""
-    names = set(fallback or {}) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return [n for n in STORAGE_BACKENDS if n in names] + sorted(names - set(STORAGE_BACKENDS))
+    return plugin_names(ENTRY_POINT_GROUP, fallback or {}, first=STORAGE_BACKENDS)
 
 
 def store_class(kind: str, *, fallback: Mapping[str, str] | None = None) -> type[Any]:
     """Import only the class of backend ``kind``. ConfigurationError when it is unknown or its
     client library is missing (with the ``pip install`` hint)."""
-    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == kind]
-    target = found[0].value if found else (fallback or {}).get(kind)
-    if target is None:
-        known = ", ".join(available_backends(fallback)) or "none"
-        raise ConfigurationError(f"unknown storage backend {kind!r}; available: {known}", backend=kind)
-    try:
-        cls = EntryPoint(kind, target, ENTRY_POINT_GROUP).load()
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        module = target.partition(":")[0]
-        if module == missing or module.startswith(missing + "."):
-            raise ConfigurationError(f"storage backend {kind!r} is not available in this installation "
-                                     f"({target} is missing)", backend=kind) from exc
-        extra = EXTRAS.get(kind, kind)
-        raise ConfigurationError(f"storage backend {kind!r} needs the {missing!r} package: "
-                                 f"pip install 'esign[{extra}]'", backend=kind, hint=f"pip install 'esign[{extra}]'"
-                                 ) from exc
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(f"storage backend {kind!r} could not be loaded: {exc}", backend=kind) from exc
-    if not callable(getattr(cls, "from_config", None)):
-        raise ConfigurationError(f"storage backend {kind!r} ({target}) has no from_config()", backend=kind)
-    return cls  # type: ignore[no-any-return]
+    return load_plugin_class(ENTRY_POINT_GROUP, kind, fallback or {}, what="storage backend", key="backend",
+                             extras=EXTRAS, first=STORAGE_BACKENDS)
 
 
 def load_store(kind: str, config: Mapping[str, Any], *, secrets: SecretBox, name: str | None = None,
