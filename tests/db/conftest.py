@@ -147,7 +147,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
         if ("only_sql" in getattr(item, "fixturenames", ()) and params.get("backend") == "memory") or (
-            item.get_closest_marker("server_only") and params.get("sql_engine") == "sqlite"
+            item.get_closest_marker("server_only") and "sqlite" in (params.get("sql_engine"), params.get("backend"))
         ):
             dropped.append(item)
         else:

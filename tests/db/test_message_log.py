@@ -71,9 +71,8 @@ def test_statistics_per_channel_and_month(records):
     assert stats.by_month == (("2026-09", 0), ("2026-10", 1), ("2026-11", 2))
 
 
+@pytest.mark.server_only  # SQLite serialises writers: the race is exercised on the servers
 def test_concurrent_retries_of_one_key_leave_one_record(records, backend):
-    if backend == "sqlite":
-        pytest.skip("SQLite serialises writers; the race is exercised on the servers")
     barrier = threading.Barrier(6)
 
     def deliver() -> None:
