@@ -69,6 +69,7 @@ def _register() -> None:
     from esign_cli import (
         apps,
         db,
+        demo,
         doctor,
         evidence,
         licence,
@@ -116,6 +117,7 @@ def _register() -> None:
     cli.add_command(people.users_group)
     cli.add_command(messaging_cli.sms_group)
     cli.add_command(messaging_cli.mail_group)
+    cli.add_command(demo.demo)
 
 
 _register()
