@@ -129,6 +129,7 @@ class Platform:
             resolver=resolve_host,
             inbox=_Lazy(lambda: self.inbox),
             push=_Lazy(lambda: self.push_sender),
+            replays=_Lazy(lambda: self.replay_guard),
         )
         return bus.handle(command)
 
@@ -213,6 +214,18 @@ class Platform:
         from esign_adapters.db.verification_codes import SqlVerificationCodes
 
         return SqlVerificationCodes(lambda: self.engine)
+
+    @cached_property
+    def replay_guard(self) -> Any:
+        """The open API's and single sign-on's replay store (ADR 0042): in the database, so every
+        process refuses what another accepted; in memory without an SQL engine."""
+        if self.engine is None:
+            from esign_core.testing.fake_replay import InMemoryReplayGuard
+
+            return InMemoryReplayGuard()
+        from esign_adapters.db.replay_keys import SqlReplayGuard
+
+        return SqlReplayGuard(lambda: self.engine)
 
     @cached_property
     def seal_renderer(self) -> Any:

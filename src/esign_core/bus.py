@@ -45,6 +45,7 @@ from esign_core.services import (
     setup,
     signing,
     signing_password,
+    sso,
     templates,
     ukeys,
 )
@@ -109,6 +110,9 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     contract_queries.ListSeals: contract_queries.list_seals,
     integration.CreateApp: integration.create_app,
     integration.AuthenticateApp: integration.authenticate_app,
+    integration.ResetAppSecret: integration.reset_app_secret,
+    integration.ChangeApp: integration.change_app,
+    sso.RedeemSsoTicket: sso.redeem_sso_ticket,
     templates.CreateTemplate: templates.create_template,
     templates.CreateDocumentFromTemplate: templates.create_document_from_template,
     templates.ChangeTemplateStatus: templates.change_template_status,

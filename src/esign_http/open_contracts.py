@@ -120,6 +120,7 @@ def sign_by_company(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     command = SignAsCompany(
         **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
         by_member_id=_member(request), seal_id=_one_seal(f), use_default_seal=f.boolean("useDefaultSeal", True),
+        app_id=app_of(request).id,
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE,
                                            StamperType.TIMESTAMP)),
         **_who(request),
@@ -134,8 +135,8 @@ def sign_by_legal_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     f = Fields(data)
     command = SignAsLegalPerson(
         **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
-        by_member_id=_member(request), stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE,
-                                                                             StamperType.TIMESTAMP)),
+        by_member_id=_member(request), app_id=app_of(request).id,
+        stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.TIMESTAMP)),
         **_who(request),
     )
     platform_of(request).handle(command)
