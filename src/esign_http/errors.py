@@ -93,7 +93,8 @@ _HTTP_MESSAGES: dict[int, str] = {
 }
 # OpenAuthRefused.reason (open-API authentication, ADR 0042): each refusal says which check failed.
 OPEN_AUTH_MESSAGES: dict[str, str] = {
-    "missing": _l("缺少认证请求头：请携带 x-qys-accesstoken / x-qys-timestamp / x-qys-signature，或 x-esign-* 签名头。"),
+    "missing": _l("缺少认证请求头：请携带 x-qys-accesstoken、x-qys-timestamp、x-qys-signature，"
+                  "或 x-esign-* 签名头。"),
     "signature": _l("签名校验失败：AppToken 不存在，或签名与 AppSecret 不符（AppSecret 重置后旧密钥立即失效）。"),
     "disabled": _l("该应用已停用，请联系管理员在 集成中心→应用接入 中启用。"),
     "scheme": _l("该应用未开通此签名方式（%(scheme)s），请在 集成中心→应用接入 中设置。"),

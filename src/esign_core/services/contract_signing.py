@@ -247,7 +247,8 @@ def sign_as_company(
     """Apply the enterprise's company seal to every document its action has a stamper on (or, with
     no stamper at all, sign every document invisibly). Raises NotFoundError (contract, enterprise,
     action, seal), PermissionDenied (member not authorized for the seal, seal not allowed by the
-    action, signer verification), SealNotCallable (the app may not use the seal), InvalidTransition (not its turn, expired, frozen seal),
+    action, signer verification), SealNotCallable (the app may not use the seal), InvalidTransition
+    (not its turn, expired, frozen seal),
     DomainError (no USCC, read confirmation), SigningError, StorageError. Nothing is committed on
     error; signed revisions stored before a failure are orphans for ``storage verify --repair``."""
     _sign_for_enterprise(cmd, action_type=ActionType.CORPORATE, uow=uow, clock=clock, ca=ca, signer=signer,

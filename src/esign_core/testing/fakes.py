@@ -46,8 +46,8 @@ from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_outbox import InMemoryOutbox, InMemoryOutboxStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
-from esign_core.testing.fake_resolver import FakeResolver
 from esign_core.testing.fake_replay import InMemoryReplayGuard
+from esign_core.testing.fake_resolver import FakeResolver
 from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
 from esign_core.testing.fake_storage import InMemoryBlobStore
