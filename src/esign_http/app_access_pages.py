@@ -72,6 +72,7 @@ def _list_page(request: AnyRequest, *, status_code: int = 200, **context: Any) -
     context.setdefault("error", None)
     context.setdefault("message", None)
     context.setdefault("credentials", None)
+    context.setdefault("name", "")
     return page(request, "console/apps.html", status_code=status_code, apps=_apps(platform_of(request)),
                 name_max=APP_NAME_MAX, **context)
 
