@@ -299,7 +299,8 @@ def test_a_sso_ticket_opens_the_contract_page_once(sso_world) -> None:  # type: 
     landed = client.get("/portal/sso", params={"ticket": ticket}, follow_redirects=False)
     assert landed.status_code in (302, 303) and landed.headers["location"].startswith("/portal/sign?viewToken=")
     contract_page = client.get(landed.headers["location"])
-    assert contract_page.status_code == 200 and "采购合同" in contract_page.text and 'id="sign-form"' in contract_page.text
+    assert contract_page.status_code == 200 and "采购合同" in contract_page.text
+    assert 'id="sign-form"' in contract_page.text
     again = client.get("/portal/sso", params={"ticket": ticket}, follow_redirects=False)
     assert again.status_code == 409 and 'data-reason="reused"' in again.text and "只能使用一次" in again.text
 

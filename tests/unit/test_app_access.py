@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from esign_core.errors import AlreadyExists, InvalidValue
+from esign_core.model.audit import AuditQuery
 from esign_core.model.integration import AuthScheme, IntegrationApp, SealNotCallable, SealScope
 from esign_core.model.open_signing import (
     body_sha256,
@@ -18,6 +19,7 @@ from esign_core.model.open_signing import (
     sign_request,
 )
 from esign_core.model.sso_ticket import issue_ticket
+from esign_core.services.audit import search_audit
 from esign_core.services.integration import (
     AuthenticateApp,
     ChangeApp,
@@ -30,8 +32,6 @@ from esign_core.services.integration import (
     request_signature,
     reset_app_secret,
 )
-from esign_core.model.audit import AuditQuery
-from esign_core.services.audit import search_audit
 from esign_core.services.sso import RedeemSsoTicket, SsoTicketRefused, redeem_sso_ticket
 from esign_core.testing.fake_replay import InMemoryReplayGuard
 from esign_core.testing.fakes import TestPlatform, XorSecretBox
