@@ -86,7 +86,10 @@ with a stable `code` and, for a bad request, `fields` naming the offending field
 
 * a request signed by an integration app (console → 集成中心) with the same headers as the open
   API: `x-qys-accesstoken: <AppToken>`, `x-qys-timestamp: <ms since epoch>` and
-  `x-qys-signature: md5(AppToken + AppSecret + timestamp)`; seals are applied as the app's member;
+  `x-qys-signature: md5(AppToken + AppSecret + timestamp)` (each signature accepted once), or the
+  HMAC-SHA256 headers `x-esign-token`, `x-esign-timestamp`, `x-esign-nonce`, `x-esign-signature`
+  (canonical string in docs/open-api.md; the signed path is the full `/api/v1/...` path); the
+  app's IP lists apply; seals are applied as the app's member, within its callable seals;
 * or a console session (cookie) of an account with the `integration` permission; every write then
   needs the `x-csrftoken` header. A console session cannot apply company or legal-person seals.
 
