@@ -15,7 +15,7 @@ import attrs
 
 from esign_core.errors import AuthenticationFailed, InvalidValue
 from esign_core.model.contract import Contract
-from esign_core.model.integration import APP_SECRET_PURPOSE
+from esign_core.model.integration import APP_SECRET_PURPOSE, IntegrationApp
 from esign_core.model.open_signing import NONCE_PATTERN
 from esign_core.model.org import MemberStatus, TenantType
 from esign_core.model.signatory import ActionStatus, Signatory
@@ -78,12 +78,24 @@ def _signatory(uow: UnitOfWork, contract: Contract, account: str, user_id: int) 
     return found[0] if found else None
 
 
+def _in_scope(uow: UnitOfWork, app: IntegrationApp, contract: Contract) -> bool:
+    """The app scoping of the open API (docs/open-api.md, "App scoping"): an app of another
+    enterprise than the platform's reaches only contracts its enterprise sponsors or signs."""
+    platform_org = uow.organizations.platform()
+    if platform_org is not None and app.tenant_id == platform_org.id:
+        return True
+    enterprise = uow.organizations.get(app.tenant_id)
+    return contract.tenant_id == app.tenant_id or any(
+        s.tenant_type is not TenantType.PERSONAL and s.tenant_name == enterprise.name for s in contract.signatories)
+
+
 def redeem_sso_ticket(cmd: RedeemSsoTicket, *, uow: UnitOfWork, clock: Clock, secrets: SecretBox,
                       replays: ReplayGuard) -> SsoGrant:
     """Check the ticket and use it up. Raises SsoTicketRefused: ``invalid`` (damaged, forged, an
     unknown app), ``disabled`` (app disabled or without single sign-on), ``expired``,
     ``lifetime`` (``exp`` more than 5 minutes ahead), ``account`` (no such user, or frozen),
-    ``contract`` (no such contract, or the account is not one of its signatories), ``reused``."""
+    ``contract`` (no such contract, the account is not one of its signatories, or the contract is
+    outside the app's scope), ``reused``."""
     try:
         payload, mac, claims = split_ticket(cmd.ticket)
     except TicketFormatError:
@@ -113,7 +125,7 @@ def redeem_sso_ticket(cmd: RedeemSsoTicket, *, uow: UnitOfWork, clock: Clock, se
             raise SsoTicketRefused("account", "no active user has this account", app=app.name)
         contract = uow.contracts.find(claims.contract_id)
         signatory = _signatory(uow, contract, account, user.id) if contract is not None else None
-        if contract is None or signatory is None:
+        if contract is None or signatory is None or not _in_scope(uow, app, contract):
             raise SsoTicketRefused("contract", "the account is not a signatory of this contract", app=app.name,
                                    contract_id=str(claims.contract_id))
     expires = datetime.fromtimestamp(claims.expires_at, UTC)
