@@ -130,6 +130,7 @@ class Platform:
             inbox=_Lazy(lambda: self.inbox),
             push=_Lazy(lambda: self.push_sender),
             replays=_Lazy(lambda: self.replay_guard),
+            identities=_Lazy(lambda: self.identity_verifier),
         )
         return bus.handle(command)
 
@@ -226,6 +227,19 @@ class Platform:
         from esign_adapters.db.replay_keys import SqlReplayGuard
 
         return SqlReplayGuard(lambda: self.engine)
+
+    @cached_property
+    def identity_verifier(self) -> Any:
+        """外部个人认证 / 外部法人单位认证 calls of integration apps, through the webhook SSRF guard
+        (``[webhooks] allow`` / ``ESIGN_WEBHOOK_ALLOW`` admit internal hosts)."""
+        from esign_adapters.outbox.identity import HttpIdentityVerifier
+        from esign_adapters.outbox.targets import AllowList
+
+        hooks = self.settings.file_values.get("webhooks", {})
+        raw = os.environ.get("ESIGN_WEBHOOK_ALLOW")
+        allow = raw.replace(",", " ").split() if raw is not None else \
+            [str(a) for a in (hooks.get("allow", ()) if isinstance(hooks, dict) else ())]
+        return HttpIdentityVerifier(allow=AllowList.parse(allow))
 
     @cached_property
     def seal_renderer(self) -> Any:

@@ -104,6 +104,7 @@ OPEN_AUTH_MESSAGES: dict[str, str] = {
     "replay": _l("重复的请求：该签名或 nonce 已被使用过，请为每个请求重新签名。"),
 }
 SEAL_NOT_CALLABLE_MESSAGE = _l("该应用无权调用印章“%(seal)s”，请在 集成中心→应用接入→可调用印章 中添加。")
+EXTERNAL_IDENTITY_MESSAGE = _l("外部认证未通过：业务系统的认证接口未确认签署方“%(signer)s”的身份，未签署。")
 CSRF_MESSAGE = _l("页面已过期或请求来源无效，请刷新页面后重试。")
 INTERNAL_MESSAGE = _l("服务器内部错误，请稍后重试。错误编号：%(request_id)s")
 _URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
@@ -178,6 +179,9 @@ def _describe_esign(exc: e.EsignError) -> Problem:
         message = OPEN_AUTH_MESSAGES[exc.fields["reason"]]
         values.update(scheme=str(exc.fields.get("scheme", "")), ip=str(exc.fields.get("ip", "")),
                       server_time=str(exc.fields.get("server_time", "")))
+    elif exc.code == "open.external_identity_refused":
+        message = EXTERNAL_IDENTITY_MESSAGE
+        values["signer"] = str(exc.fields.get("signer", ""))
     elif exc.code == "open.seal_not_callable":
         message = SEAL_NOT_CALLABLE_MESSAGE
         values["seal"] = str(exc.fields.get("seal_name") or exc.fields.get("seal_id", ""))

@@ -337,3 +337,87 @@ def test_bad_tickets_get_a_clear_page(sso_world, case: str) -> None:  # type: ig
         ticket = ticket[:-3] + "AAA"
     page = client.get("/portal/sso", params={"ticket": ticket}, follow_redirects=False)
     assert (page.status_code, expected[1] in page.text) == (expected[0], True), page.text
+
+
+# -- external identity checks (外部个人认证 / 外部法人单位认证) ------------------------------------
+
+class _IdentityEndpoint:
+    """The integrator's identity-check endpoint: vouches for everyone but ``refuse``."""
+
+    def __init__(self, secret: str) -> None:
+        import hashlib
+        import hmac
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+        self.calls: list[dict[str, Any]] = []
+        self.refuse: set[str] = set()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = self.rfile.read(int(self.headers["content-length"]))
+                ts = self.headers["x-esign-timestamp"]
+                expected = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+                data = json.loads(body)
+                outer.calls.append({"path": self.path, "signed": expected == self.headers["x-esign-signature"],
+                                    **data})
+                who = data.get("contact") or data.get("tenantName")
+                answer = json.dumps({"code": 0, "pass": who not in outer.refuse}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def identity_endpoint(world, monkeypatch) -> Iterator[_IdentityEndpoint]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ESIGN_WEBHOOK_ALLOW", "127.0.0.1")  # an internal endpoint must be allowed
+    endpoint = _IdentityEndpoint(world["api"].secret)
+    yield endpoint
+    endpoint.close()
+
+
+def test_external_identity_checks_run_before_the_app_signs(world, identity_endpoint) -> None:  # type: ignore[no-untyped-def]
+    api, org, endpoint = world["api"], world["org_name"], identity_endpoint
+    _change(world, personal_auth_url=f"{endpoint.url}/person", enterprise_auth_url=f"{endpoint.url}/company")
+    document_id = upload(api)
+    contract_id = ok(api.post_json("/contract/createbycategory",
+                                   contract_request(document_id, org, biz_id="EXT-1")))["contractId"]
+    ok(api.post_json("/contract/signbycompany", {
+        "contractId": contract_id, "tenantName": org,
+        "stampers": [{"documentId": document_id, "type": "SEAL_CORPORATE", "sealId": world["seal_id"], "page": 1,
+                      "x": 0.1, "y": 0.1}]}))
+    assert endpoint.calls[-1] == {"path": "/company", "signed": True, "type": "COMPANY",
+                                  "timestamp": endpoint.calls[-1]["timestamp"], "tenantName": org}
+    endpoint.refuse.add(PERSON["contact"])
+    refused_body = api.post_json("/contract/signbyperson", {"contractId": contract_id, **PERSON}).json()
+    assert refused_body["code"] != 0 and "外部认证未通过" in refused_body["message"], refused_body
+    assert ok(api.get("/contract/detail", contractId=contract_id))["contract"]["status"] == "SIGNING"
+    call = endpoint.calls[-1]
+    assert (call["path"], call["type"], call["name"], call["contact"], call["cardNo"], call["signed"]) == \
+        ("/person", "PERSONAL", PERSON["tenantName"], PERSON["contact"], PERSON["cardNo"], True)
+    endpoint.refuse.clear()
+    ok(api.post_json("/contract/signbyperson", {"contractId": contract_id, **PERSON}))
+    assert ok(api.get("/contract/detail", contractId=contract_id))["contract"]["status"] == "COMPLETE"
+
+
+def test_an_unreachable_identity_check_stops_the_signing(world, identity_endpoint) -> None:  # type: ignore[no-untyped-def]
+    api, org = world["api"], world["org_name"]
+    _change(world, personal_auth_url=f"http://127.0.0.1:{_free_port()}/closed")
+    document_id = upload(api)
+    contract_id = ok(api.post_json("/contract/createbycategory",
+                                   contract_request(document_id, org, biz_id="EXT-2")))["contractId"]
+    response = api.post_json("/contract/signbyperson", {"contractId": contract_id, **PERSON})
+    assert response.status_code == 503 and response.json()["code"] != 0
