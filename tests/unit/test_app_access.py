@@ -288,3 +288,16 @@ def test_sso_tickets_are_refused_until_the_app_may_sign_users_on(platform: TestP
     unknown = issue_ticket(app.app_token, app.app_secret, account="13900000000", contract_id=1,
                            expires_at=exp + 120, nonce=NONCE)
     assert _sso_reason(platform, replays, unknown) == "account"
+
+
+def test_trusted_proxies_come_from_the_environment_or_esign_toml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from esign_adapters.settings import Settings
+    from esign_core.errors import ConfigurationError
+
+    assert Settings.load(tmp_path, env={}).trusted_proxies == ()
+    loaded = Settings.load(tmp_path, env={"ESIGN_TRUSTED_PROXIES": "10.0.0.5, 2001:db8::/32"})
+    assert loaded.trusted_proxies == ("10.0.0.5/32", "2001:db8::/32")
+    (tmp_path / "esign.toml").write_text('[server]\ntrusted_proxies = ["192.0.2.0/24"]\n')
+    assert Settings.load(tmp_path, env={}).trusted_proxies == ("192.0.2.0/24",)
+    with pytest.raises(ConfigurationError):
+        Settings.load(tmp_path, env={"ESIGN_TRUSTED_PROXIES": "proxy.local"})
