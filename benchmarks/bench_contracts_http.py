@@ -146,8 +146,15 @@ class Client:
         self.token, self.secret, self.failures, self.lock = token, secret, failures, lock
         self.latency: dict[str, list[float]] = {}
 
+    _last_ms = 0
+    _ms_lock = threading.Lock()
+
     def headers(self) -> dict[str, str]:
-        ts = str(int(time.time() * 1000))
+        # Each x-qys signature is accepted once (ADR 0042): threads sharing one app never send the
+        # same millisecond twice.
+        with Client._ms_lock:
+            Client._last_ms = max(Client._last_ms + 1, int(time.time() * 1000))
+            ts = str(Client._last_ms)
         return {"x-qys-accesstoken": self.token, "x-qys-timestamp": ts,
                 "x-qys-signature": hashlib.md5((self.token + self.secret + ts).encode()).hexdigest()}
 

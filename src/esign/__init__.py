@@ -19,6 +19,7 @@ docs/embedding.md.
 
 
 from esign._open import PORT_NAMES, open_platform
+from esign._open_client import issue_sso_ticket, qys_open_headers, sign_open_request
 from esign._platform import EsignPlatform
 from esign._types import Placement, Signer
 from esign_core import __version__
@@ -100,5 +101,9 @@ __all__ = [
     "ConfigurationError",
     "StorageError",
     "SigningError",
+    # calling the open API, single sign-on (docs/open-api.md)
+    "sign_open_request",
+    "qys_open_headers",
+    "issue_sso_ticket",
     "__version__",
 ]

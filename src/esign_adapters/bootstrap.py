@@ -129,6 +129,8 @@ class Platform:
             resolver=resolve_host,
             inbox=_Lazy(lambda: self.inbox),
             push=_Lazy(lambda: self.push_sender),
+            replays=_Lazy(lambda: self.replay_guard),
+            identities=_Lazy(lambda: self.identity_verifier),
         )
         return bus.handle(command)
 
@@ -213,6 +215,31 @@ class Platform:
         from esign_adapters.db.verification_codes import SqlVerificationCodes
 
         return SqlVerificationCodes(lambda: self.engine)
+
+    @cached_property
+    def replay_guard(self) -> Any:
+        """The open API's and single sign-on's replay store (ADR 0042): in the database, so every
+        process refuses what another accepted; in memory without an SQL engine."""
+        if self.engine is None:
+            from esign_core.testing.fake_replay import InMemoryReplayGuard
+
+            return InMemoryReplayGuard()
+        from esign_adapters.db.replay_keys import SqlReplayGuard
+
+        return SqlReplayGuard(lambda: self.engine)
+
+    @cached_property
+    def identity_verifier(self) -> Any:
+        """外部个人认证 / 外部法人单位认证 calls of integration apps, through the webhook SSRF guard
+        (``[webhooks] allow`` / ``ESIGN_WEBHOOK_ALLOW`` admit internal hosts)."""
+        from esign_adapters.outbox.identity import HttpIdentityVerifier
+        from esign_adapters.outbox.targets import AllowList
+
+        hooks = self.settings.file_values.get("webhooks", {})
+        raw = os.environ.get("ESIGN_WEBHOOK_ALLOW")
+        allow = raw.replace(",", " ").split() if raw is not None else \
+            [str(a) for a in (hooks.get("allow", ()) if isinstance(hooks, dict) else ())]
+        return HttpIdentityVerifier(allow=AllowList.parse(allow))
 
     @cached_property
     def seal_renderer(self) -> Any:

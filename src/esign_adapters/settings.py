@@ -92,6 +92,9 @@ class Settings:
     language: str = "zh_CN"
     worker: bool = True
     file_values: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    #: reverse proxies whose ``X-Forwarded-For`` is believed (addresses / CIDR blocks);
+    #: ``ESIGN_TRUSTED_PROXIES`` (comma-separated) or ``[server] trusted_proxies``. Empty: none.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +129,7 @@ class Settings:
             language=env.get("ESIGN_LANGUAGE") or server.get("language") or "zh_CN",
             worker=(env.get("ESIGN_WORKER", str(server.get("worker", "1"))).lower() not in ("0", "false", "no")),
             file_values=file_values,
+            trusted_proxies=_trusted_proxies(env.get("ESIGN_TRUSTED_PROXIES"), server.get("trusted_proxies")),
         )
 
     # -- files under the data directory ----------------------------------------------------
@@ -163,6 +167,26 @@ class Settings:
             merged.setdefault(name, {}).update(values)
         write_atomic(self.data_dir / CONFIG_FILE, tomli_w.dumps(merged).encode())
         return Settings.load(self.data_dir)
+
+
+def _trusted_proxies(env_value: str | None, file_value: Any) -> tuple[str, ...]:
+    """Addresses or CIDR blocks, from the environment (comma-separated) or esign.toml (a list or
+    a comma-separated string); ConfigurationError for an entry that is neither."""
+    import ipaddress
+
+    raw = env_value if env_value is not None else file_value
+    if raw is None:
+        return ()
+    entries = raw.split(",") if isinstance(raw, str) else [str(e) for e in raw]
+    out = []
+    for entry in (e.strip() for e in entries):
+        if not entry:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise ConfigurationError(f"trusted_proxies: {entry!r} is not an IP address or CIDR block") from None
+    return tuple(out)
 
 
 def _default_public_key(root: Path) -> str | None:

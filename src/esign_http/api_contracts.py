@@ -62,7 +62,7 @@ from esign_http.api_schemas import (
     utc,
 )
 from esign_http.context import client_ip, platform_of
-from esign_http.open_auth import TOKEN_HEADER, app_of, open_app_guard
+from esign_http.open_auth import HMAC_TOKEN_HEADER, TOKEN_HEADER, app_of, open_app_guard
 from esign_http.open_documents import MAX_UPLOAD_BYTES
 from esign_http.open_schemas import parse_id
 from esign_http.sessions import SESSION_COOKIE
@@ -86,7 +86,10 @@ with a stable `code` and, for a bad request, `fields` naming the offending field
 
 * a request signed by an integration app (console → 集成中心) with the same headers as the open
   API: `x-qys-accesstoken: <AppToken>`, `x-qys-timestamp: <ms since epoch>` and
-  `x-qys-signature: md5(AppToken + AppSecret + timestamp)`; seals are applied as the app's member;
+  `x-qys-signature: md5(AppToken + AppSecret + timestamp)` (each signature accepted once), or the
+  HMAC-SHA256 headers `x-esign-token`, `x-esign-timestamp`, `x-esign-nonce`, `x-esign-signature`
+  (canonical string in docs/open-api.md; the signed path is the full `/api/v1/...` path); the
+  app's IP lists apply; seals are applied as the app's member, within its callable seals;
 * or a console session (cookie) of an account with the `integration` permission; every write then
   needs the `x-csrftoken` header. A console session cannot apply company or legal-person seals.
 
@@ -100,7 +103,7 @@ _TAGS = ["contracts"]
 
 async def client_gate(request: Req) -> None:
     """An app-signed request (``x-qys-*`` headers) or, without them, the console session gate."""
-    if request.headers.get(TOKEN_HEADER):
+    if request.headers.get(TOKEN_HEADER) or request.headers.get(HMAC_TOKEN_HEADER):
         await open_app_guard(request, request.route_handler)
         return
     await api_gate(request)
@@ -111,6 +114,11 @@ def _app(request: Req) -> IntegrationApp | None:
         return app_of(request)
     except (KeyError, AttributeError):
         return None
+
+
+def _app_id(request: Req) -> int | None:
+    app = _app(request)
+    return app.id if app is not None else None
 
 
 def _who(request: Req) -> dict[str, Any]:
@@ -231,7 +239,7 @@ def send_contract(request: Req, contract_id: str) -> None:
 def sign_company(request: Req, contract_id: str, data: CompanySignIn) -> None:
     command = SignAsCompany(
         contract_id=_contract_id(contract_id), tenant_name=data.tenant_name, by_member_id=_member(request),
-        seal_id=_one_seal(data.seal_id),
+        seal_id=_one_seal(data.seal_id), app_id=_app_id(request),
         stampers=stamper_specs(data.stampers, (StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE,
                                                StamperType.TIMESTAMP)),
         **_who(request))
@@ -243,7 +251,7 @@ def sign_company(request: Req, contract_id: str, data: CompanySignIn) -> None:
 def sign_legal_person(request: Req, contract_id: str, data: LegalPersonSignIn) -> None:
     command = SignAsLegalPerson(
         contract_id=_contract_id(contract_id), tenant_name=data.tenant_name, by_member_id=_member(request),
-        seal_id=_one_seal(data.seal_id),
+        seal_id=_one_seal(data.seal_id), app_id=_app_id(request),
         stampers=stamper_specs(data.stampers, (StamperType.SEAL_CORPORATE, StamperType.TIMESTAMP)),
         **_who(request))
     platform_of(request).handle(command)

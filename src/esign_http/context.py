@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 from typing import Any
 
@@ -47,10 +49,42 @@ def display_settings(platform: Platform) -> DisplaySettings:
 
 
 def client_ip(connection: Connection) -> str:
-    """The peer address. Behind a reverse proxy run uvicorn with ``--proxy-headers`` and
-    ``--forwarded-allow-ips`` so that this is the real client, not the proxy."""
+    """The client's address: the peer of the connection, unless the peer is one of the trusted
+    proxies of the settings (``[server] trusted_proxies`` / ``ESIGN_TRUSTED_PROXIES``, empty by
+    default): then ``X-Forwarded-For`` is read from the right, skipping trusted proxies, and the
+    first other address is the client. Without trusted proxies the header is ignored, so a client
+    cannot choose its own address (login rate limit, the open API's IP lists)."""
     client = connection.client
-    return client.host if client else "unknown"
+    peer = client.host if client else "unknown"
+    trusted = _networks(getattr(platform_of(connection).settings, "trusted_proxies", ()))
+    if not trusted or not _in(peer, trusted):
+        return peer
+    hops = [hop.strip() for value in connection.headers.getall("x-forwarded-for", [])
+            for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop if _address(hop) is not None else peer
+    return hops[0] if hops else peer
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(rules: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(rule, strict=False) for rule in rules)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _in(text: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    address = _address(text)
+    return address is not None and any(address.version == n.version and address in n for n in networks)
 
 
 def now_seconds(platform: Platform) -> float:

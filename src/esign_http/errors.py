@@ -91,6 +91,20 @@ _HTTP_MESSAGES: dict[int, str] = {
     404: _l("页面不存在。"), 405: _l("不支持该请求方法。"), 409: _l("请求与当前状态冲突。"),
     413: _l("上传的内容过大。"), 429: _l("请求过于频繁，请稍后再试。"),
 }
+# OpenAuthRefused.reason (open-API authentication, ADR 0042): each refusal says which check failed.
+OPEN_AUTH_MESSAGES: dict[str, str] = {
+    "missing": _l("缺少认证请求头：请携带 x-qys-accesstoken、x-qys-timestamp、x-qys-signature，"
+                  "或 x-esign-* 签名头。"),
+    "signature": _l("签名校验失败：AppToken 不存在，或签名与 AppSecret 不符（AppSecret 重置后旧密钥立即失效）。"),
+    "disabled": _l("该应用已停用，请联系管理员在 集成中心→应用接入 中启用。"),
+    "scheme": _l("该应用未开通此签名方式（%(scheme)s），请在 集成中心→应用接入 中设置。"),
+    "ip": _l("来源 IP %(ip)s 不允许调用该应用的接口（IP 黑/白名单）。"),
+    "timestamp": _l("时间戳无效：须为毫秒时间戳，且与服务器时间相差不超过 5 分钟（服务器时间 %(server_time)s）。"),
+    "nonce": _l("x-esign-nonce 无效：须为 16 至 64 位字母、数字、- 或 _。"),
+    "replay": _l("重复的请求：该签名或 nonce 已被使用过，请为每个请求重新签名。"),
+}
+SEAL_NOT_CALLABLE_MESSAGE = _l("该应用无权调用印章“%(seal)s”，请在 集成中心→应用接入→可调用印章 中添加。")
+EXTERNAL_IDENTITY_MESSAGE = _l("外部认证未通过：业务系统的认证接口未确认签署方“%(signer)s”的身份，未签署。")
 CSRF_MESSAGE = _l("页面已过期或请求来源无效，请刷新页面后重试。")
 INTERNAL_MESSAGE = _l("服务器内部错误，请稍后重试。错误编号：%(request_id)s")
 _URL_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*@")
@@ -161,6 +175,16 @@ def _describe_esign(exc: e.EsignError) -> Problem:
             values["expires_at"] = str(exc.fields["expires_at"])[:19].replace("T", " ")
     elif isinstance(exc, e.DatabaseError) and exc.fields.get("reason") in _DATABASE_MESSAGES:
         message = _DATABASE_MESSAGES[exc.fields["reason"]]
+    elif exc.code == "auth.failed" and exc.fields.get("reason") in OPEN_AUTH_MESSAGES:
+        message = OPEN_AUTH_MESSAGES[exc.fields["reason"]]
+        values.update(scheme=str(exc.fields.get("scheme", "")), ip=str(exc.fields.get("ip", "")),
+                      server_time=str(exc.fields.get("server_time", "")))
+    elif exc.code == "open.external_identity_refused":
+        message = EXTERNAL_IDENTITY_MESSAGE
+        values["signer"] = str(exc.fields.get("signer", ""))
+    elif exc.code == "open.seal_not_callable":
+        message = SEAL_NOT_CALLABLE_MESSAGE
+        values["seal"] = str(exc.fields.get("seal_name") or exc.fields.get("seal_id", ""))
     elif isinstance(exc, e.AccountLocked):
         if "until" in exc.fields:
             message = _l("登录失败次数过多，账号已被锁定至 %(until)s（UTC），请稍后再试。")

@@ -20,6 +20,7 @@ from esign_core.services.contract_ending import RecallContract, VoidContract
 from esign_core.services.contract_queries import GetContract, GetContractFiles
 from esign_core.services.contract_signing import SignAsCompany, SignAsLegalPerson
 from esign_core.services.contracts import CreateContract, DeleteContract, SendContract
+from esign_core.services.external_identity import COMPANY, PERSONAL, VerifyExternalIdentity
 from esign_core.services.personal_signing import SignAsPerson
 from esign_http.context import client_ip, platform_of
 from esign_http.open_auth import app_of
@@ -102,6 +103,11 @@ def _member(request: Req) -> int:
     return member_id
 
 
+def _external_identity(request: Req, kind: str, subject: dict[str, str]) -> None:
+    """外部个人认证 / 外部法人单位认证 of the app, when it has one (ExternalIdentityRefused, OaError)."""
+    platform_of(request).handle(VerifyExternalIdentity(app_id=app_of(request).id, kind=kind, subject=subject))
+
+
 def _one_seal(f: Fields) -> int | None:
     """Core applies one seal per request: the top-level ``sealId`` or the stampers' one."""
     seal_ids = {i for i in (f.id("sealId"),) if i is not None}
@@ -120,10 +126,12 @@ def sign_by_company(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     command = SignAsCompany(
         **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
         by_member_id=_member(request), seal_id=_one_seal(f), use_default_seal=f.boolean("useDefaultSeal", True),
+        app_id=app_of(request).id,
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE,
                                            StamperType.TIMESTAMP)),
         **_who(request),
     )
+    _external_identity(request, COMPANY, {"tenantName": command.tenant_name})
     platform_of(request).handle(command)
     return envelope()
 
@@ -134,10 +142,11 @@ def sign_by_legal_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     f = Fields(data)
     command = SignAsLegalPerson(
         **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
-        by_member_id=_member(request), stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE,
-                                                                             StamperType.TIMESTAMP)),
+        by_member_id=_member(request), app_id=app_of(request).id,
+        stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.TIMESTAMP)),
         **_who(request),
     )
+    _external_identity(request, COMPANY, {"tenantName": command.tenant_name})
     platform_of(request).handle(command)
     return envelope()
 
@@ -165,6 +174,10 @@ def sign_by_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_PERSONAL, StamperType.TIMESTAMP)),
         **_who(request),
     )
+    subject = {"name": command.name, "contact": command.contact}
+    if command.id_number:
+        subject["cardNo"] = command.id_number
+    _external_identity(request, PERSONAL, subject)
     platform_of(request).handle(command)
     return envelope()
 

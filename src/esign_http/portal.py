@@ -339,8 +339,9 @@ def portal_home(request: AnyRequest) -> Response[Any]:
 
 
 from esign_http.portal_password import set_password, verify_password  # noqa: E402 - uses the helpers above
+from esign_http.portal_sso import sso  # noqa: E402 - uses the helpers above
 
 portal_router = Router(path="/portal", route_handlers=[portal_home, sign_page, send_code, verify_code, page_image,
                                                        sign, reject, done, download, inbox_page, mark_read,
-                                                       verify_password, set_password],
+                                                       verify_password, set_password, sso],
                        before_request=require_initialized, include_in_schema=False)

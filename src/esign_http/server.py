@@ -118,13 +118,14 @@ def _run(platform: Platform, settings: object, *, host: str | None, port: int | 
                       ESIGN_DATABASE_URL=settings.database_url)
     if not open_port:
         uvicorn.run("esign_http.app:create_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="info", server_header=False)
+                    log_level="info", server_header=False, proxy_headers=False)
         return
     from uvicorn.supervisors import Multiprocess
 
     os.environ["ESIGN_OPEN_PORT"] = str(open_port)
+    # proxy_headers=False: X-Forwarded-For is read by esign_http.context.client_ip, from trusted proxies only
     config = uvicorn.Config("esign_http.open_port:create_dispatching_app", factory=True, workers=workers, host=host,
-                            port=port, log_level="info", server_header=False)
+                            port=port, log_level="info", server_header=False, proxy_headers=False)
     Multiprocess(config, sockets=_sockets(config, open_port)).run()
 
 

@@ -88,3 +88,12 @@ def test_the_open_port_serves_nothing_but_the_open_api(served) -> None:  # type:
 def test_the_main_port_keeps_the_open_api_under_open(served) -> None:  # type: ignore[no-untyped-def]
     assert served["on_main"].get("/open/checkHealth").text == "OK"
     assert served["on_main"].get("/health").status_code == 200
+
+
+def test_hmac_requests_sign_the_same_path_on_the_open_port(served) -> None:  # type: ignore[no-untyped-def]
+    import esign
+
+    api, org = served["open"], served["org_name"]
+    for http, prefix in ((served["on_open"], ""), (served["on_main"], "/open")):
+        headers = esign.sign_open_request(api.token, api.secret, "GET", "/seal/list", query={"companyName": org})
+        ok(http.get(f"{prefix}/seal/list", params={"companyName": org}, headers=headers))

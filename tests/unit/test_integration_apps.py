@@ -13,9 +13,11 @@ from esign_core.services.integration import (
     create_app,
     request_signature,
 )
+from esign_core.testing.fake_replay import InMemoryReplayGuard
 from esign_core.testing.fakes import TestPlatform, XorSecretBox
 
 BOX = XorSecretBox()
+REPLAYS = InMemoryReplayGuard()
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def credentials(platform: TestPlatform, initialized):  # type: ignore[no-untyped
 def _auth(platform: TestPlatform, token: str, secret: str, ts: str | None = None):  # type: ignore[no-untyped-def]
     ts = ts if ts is not None else str(int(platform.clock.now().timestamp() * 1000))
     command = AuthenticateApp(app_token=token, timestamp=ts, signature=request_signature(token, secret, ts))
-    return authenticate_app(command, uow=platform.uow, clock=platform.clock, secrets=BOX)
+    return authenticate_app(command, uow=platform.uow, clock=platform.clock, secrets=BOX, replays=REPLAYS)
 
 
 def test_the_secret_is_stored_only_sealed_and_never_printed(platform: TestPlatform, credentials) -> None:  # type: ignore[no-untyped-def]

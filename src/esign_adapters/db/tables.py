@@ -466,6 +466,16 @@ integration_apps = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("legacy_static_signature", sa.Boolean, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # 0018 (应用接入): schemes, callbacks, callable seals, IP lists (JSON; NULL = the default), SSO
+    sa.Column("accepted_schemes", sa.JSON),  # 0018
+    sa.Column("personal_auth_url", sa.String(500)),  # 0018
+    sa.Column("enterprise_auth_url", sa.String(500)),  # 0018
+    sa.Column("seal_scope", sa.String(32), nullable=False, server_default="ALL_INTERNAL"),  # 0018
+    sa.Column("callable_seal_ids", sa.JSON),  # 0018
+    sa.Column("ip_allow", sa.JSON),  # 0018
+    sa.Column("ip_deny", sa.JSON),  # 0018
+    sa.Column("sso_enabled", sa.Boolean, nullable=False, server_default=sa.false()),  # 0018
+    sa.Column("secret_reset_at", UtcDateTime),  # 0018
     **MYSQL_OPTIONS,
 )
 
@@ -680,6 +690,16 @@ portal_codes = sa.Table(
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("link_expires_at", UtcDateTime, nullable=False, index=True),
+    **MYSQL_OPTIONS,
+)
+
+#: Keys seen once by the open API and single sign-on (ADR 0042): a hash of (app, timestamp,
+#: signature), of an HMAC nonce or of a ticket nonce, kept until its window has passed.
+open_replay_keys = sa.Table(
+    "open_replay_keys",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
     **MYSQL_OPTIONS,
 )
 

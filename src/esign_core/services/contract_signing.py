@@ -62,6 +62,8 @@ class SignAsCompany(SignCommand):
     by_member_id: int
     seal_id: int | None = None
     use_default_seal: bool = True
+    #: the integration app that asked (open API): the seal must be one it may call (应用接入)
+    app_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +75,8 @@ class SignAsLegalPerson(SignCommand):
     tenant_name: str
     by_member_id: int
     seal_id: int | None = None
+    #: the integration app that asked (open API): the seal must be one it may call (应用接入)
+    app_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -176,6 +180,8 @@ def _sign_for_enterprise(
             seal: Seal | None = _company_seal(uow, cmd, contract, enterprise, action)
         else:
             seal = _lp_seal(uow, cmd, enterprise, member)
+        if seal is not None and cmd.app_id is not None:
+            uow.apps.get(cmd.app_id).check_seal(seal.id, seal.name)  # SealNotCallable: nothing written
         if seal is not None:
             seal.use(by_member_id=member.id, contract_id=contract.id)  # PermissionDenied: nothing written
         subject = _subject(enterprise)
@@ -241,7 +247,8 @@ def sign_as_company(
     """Apply the enterprise's company seal to every document its action has a stamper on (or, with
     no stamper at all, sign every document invisibly). Raises NotFoundError (contract, enterprise,
     action, seal), PermissionDenied (member not authorized for the seal, seal not allowed by the
-    action, signer verification), InvalidTransition (not its turn, expired, frozen seal),
+    action, signer verification), SealNotCallable (the app may not use the seal), InvalidTransition
+    (not its turn, expired, frozen seal),
     DomainError (no USCC, read confirmation), SigningError, StorageError. Nothing is committed on
     error; signed revisions stored before a failure are orphans for ``storage verify --repair``."""
     _sign_for_enterprise(cmd, action_type=ActionType.CORPORATE, uow=uow, clock=clock, ca=ca, signer=signer,

@@ -46,6 +46,7 @@ from esign_core.testing.fake_conversion import FakeDocumentConverter
 from esign_core.testing.fake_evidence import InMemoryEvidenceLog, InMemoryEvidenceStore
 from esign_core.testing.fake_outbox import InMemoryOutbox, InMemoryOutboxStore
 from esign_core.testing.fake_pki import FakeCertificateAuthority
+from esign_core.testing.fake_replay import InMemoryReplayGuard
 from esign_core.testing.fake_resolver import FakeResolver
 from esign_core.testing.fake_seals import FakeSealRenderer
 from esign_core.testing.fake_signing import FakePdfScreener, FakePdfSigner, FakeSignatureValidator
@@ -635,6 +636,6 @@ def bootstrap_test_bus() -> TestPlatform:
     template_renderer = FakeTemplateRenderer()
     bus = build_bus(uow=uow, clock=clock, ids=ids, hasher=hasher, licences=licences, ca=ca, signer=signer,
                     screener=screener, validator=validator, blobs=blobs, renderer=renderer, converter=converter,
-                    template_renderer=template_renderer, resolver=FakeResolver())
+                    template_renderer=template_renderer, resolver=FakeResolver(), replays=InMemoryReplayGuard())
     return TestPlatform(bus, uow, clock, ids, hasher, licences, ca, signer, screener, validator, blobs, renderer,
                         converter, template_renderer)
