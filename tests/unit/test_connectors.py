@@ -58,3 +58,17 @@ def test_saving_connector_settings_is_audited_with_the_secret_masked() -> None:
         assert not uow.settings.get(ConnectorSettings).configured("dingtalk")
     with pytest.raises(InvalidValue, match="no settings"):
         p.bus.handle(SaveConnectorSettings("landray_ekp", {"x": "1"}))
+
+
+def test_the_integrations_page_describes_every_connector() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "integrations-im.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].replace(" ", ""): line for line in doc.splitlines() if line.startswith("| ")}
+    for c in CONNECTORS:
+        [row] = [line for name, line in rows.items() if name.startswith(c.name)]
+        sync = c.state(Capability.ORG_SYNC)
+        if sync is not None and sync.status is ConnectorStatus.IMPLEMENTED:
+            assert "implemented" in row
+        if any(s.status is ConnectorStatus.NOT_AVAILABLE for s in c.capabilities):
+            assert "not done" in row.lower(), c.code

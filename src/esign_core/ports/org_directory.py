@@ -6,13 +6,13 @@ entry-point group."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 import attrs
 
 
-class UnitKind(str, Enum):
+class UnitKind(StrEnum):
     COMPANY = "company"  # an e-cology sub-company; the whole corp for DingTalk / WeCom
     DEPARTMENT = "department"
 
