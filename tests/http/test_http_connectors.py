@@ -57,7 +57,7 @@ def test_dingtalk_settings_are_saved_sealed_and_tested(logged_in, platform, ding
     with platform.uow() as uow:
         stored = uow.settings.get(ConnectorSettings).config("dingtalk")
     assert stored["app_key"] == "dingkey" and "app_secret" not in stored
-    assert platform.secrets.open(stored["app_secret_secret_ref"], purpose="connector.dingtalk.app_secret").decode() \
+    assert platform.secrets.open(stored["app_secret_secret_ref"], purpose="org_sync.dingtalk.app_secret").decode() \
         == SECRET
     # 「测试连接」 with the secret left blank: the saved one is used
     token = csrf_of(logged_in.get(f"{PAGE}/dingtalk").text)

@@ -146,7 +146,7 @@ def test_secrets_never_reach_repr_or_logs(dingtalk, tokens, caplog) -> None:
 
 def test_from_config_opens_the_sealed_secret(dingtalk, tokens) -> None:
     box = AesGcmSecretBox(os.urandom(32))
-    sealed = box.seal(DING_SECRET.encode(), purpose="connector.dingtalk.app_secret")
+    sealed = box.seal(DING_SECRET.encode(), purpose="org_sync.dingtalk.app_secret")
     d = DingTalkOrgDirectory.from_config({"corp_id": CORP, "app_key": DING_KEY, "app_secret_secret_ref": sealed,
                                           "endpoint": dingtalk.endpoint, "timeout": "3"}, secrets=box, tokens=tokens)
     assert d.department_count() == 6
@@ -154,3 +154,9 @@ def test_from_config_opens_the_sealed_secret(dingtalk, tokens) -> None:
         DingTalkOrgDirectory.from_config({"corp_id": CORP, "app_key": DING_KEY, "app_secret": "x", "bogus": "1"})
     with pytest.raises(ConfigurationError, match="app_key"):
         DingTalkOrgDirectory.from_config({"corp_id": CORP, "app_secret": "x"})
+
+
+def test_a_malformed_answer_is_an_org_directory_error(dingtalk, tokens) -> None:
+    dingtalk.garbage = True
+    with pytest.raises(OrgDirectoryError, match="DingTalk: departments: malformed answer"):
+        _directory(dingtalk, tokens).department_count()

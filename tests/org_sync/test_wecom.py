@@ -132,3 +132,13 @@ def test_unknown_api_styles_are_refused() -> None:
         WeComOrgDirectory(corp_id=WECOM_CORP, app_secret="x", department_api="tree")
     with pytest.raises(ConfigurationError, match="user_api"):
         WeComOrgDirectory.from_config({"corp_id": WECOM_CORP, "app_secret": "x", "user_api": "all"})
+
+
+@pytest.mark.parametrize(("department_api", "user_api"), STYLES)
+def test_a_malformed_answer_is_an_org_directory_error(wecom, tokens, department_api, user_api) -> None:
+    wecom.garbage = True
+    d = _directory(wecom, tokens, department_api=department_api, user_api=user_api)
+    with pytest.raises(OrgDirectoryError, match="WeCom: departments: malformed answer"):
+        d.department_count()
+    with pytest.raises(OrgDirectoryError, match="WeCom: companies: malformed answer"):
+        list(d.companies())

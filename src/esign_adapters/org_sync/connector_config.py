@@ -1,6 +1,7 @@
 """Connector settings as the console stores them (``ConnectorSettings``): plain values, and each
 secret (``app_secret``…) only as a SecretBox token ``<name>_secret_ref`` sealed for the purpose
-``connector.<code>.<name>``. A connector class declares its form with ``config_fields``."""
+``org_sync.<code>.<name>`` — the purpose the directory-sync registry uses, so settings stored by
+either page open the same way. A connector class declares its form with ``config_fields``."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class ConfigField:
 
 
 def secret_purpose(connector: str, key: str) -> str:
-    return f"connector.{connector}.{key}"
+    return f"org_sync.{connector}.{key}"
 
 
 def is_secret(key: str) -> bool:

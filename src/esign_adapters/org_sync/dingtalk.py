@@ -33,6 +33,7 @@ from esign_adapters.org_sync.im_http import (
     VendorHttp,
     VendorRules,
     cache_key,
+    malformed_as_error,
     require_setting,
     text_or_none,
     vendor_error,
@@ -109,6 +110,7 @@ class DingTalkOrgDirectory:
         return IssuedToken(str(data["access_token"]), float(data.get("expires_in") or 7200))
 
     # -- OrgDirectory -------------------------------------------------------------------------
+    @malformed_as_error("DingTalk")
     def companies(self) -> Iterable[OrgUnit]:
         data = self._http.call("POST", "/topapi/v2/department/get", what="department/get",
                                body={"dept_id": ROOT, "language": "zh_CN"})
@@ -116,17 +118,22 @@ class DingTalkOrgDirectory:
         name = text_or_none(root.get("name")) or self.corp_id
         return [OrgUnit(external_id=self.corp_id, kind=UnitKind.COMPANY, name=name)]
 
+    @malformed_as_error("DingTalk")
     def departments(self, company_ids: Sequence[str]) -> Iterable[OrgUnit]:
         if company_ids and self.corp_id not in company_ids:
             return
         ids: list[str] = []
         queue: deque[int] = deque([ROOT])
+        visited = {ROOT}
         while queue:
             parent = queue.popleft()
             data = self._http.call("POST", "/topapi/v2/department/listsub", what="department/listsub",
                                    body={"dept_id": parent, "language": "zh_CN"})
             for item in data.get("result") or ():
                 dept_id = int(item["dept_id"])
+                if dept_id in visited:  # a cycle or a repeat in the vendor's answer
+                    continue
+                visited.add(dept_id)
                 queue.append(dept_id)
                 ids.append(str(dept_id))
                 parent_id = item.get("parent_id", parent)
@@ -136,6 +143,7 @@ class DingTalkOrgDirectory:
                               company_id=self.corp_id, code=text_or_none(item.get("source_identifier")))
         self._departments = ids
 
+    @malformed_as_error("DingTalk")
     def people(self, company_ids: Sequence[str], department_ids: Sequence[str] = ()) -> Iterable[OrgPerson]:
         if company_ids and self.corp_id not in company_ids:
             return

@@ -8,13 +8,14 @@ them too (ADR 0041)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -218,6 +219,24 @@ class VendorHttp:
 
     def close(self) -> None:
         self._client.close()
+
+
+def malformed_as_error(vendor: str) -> Callable[[Callable[..., Any]], Callable[..., Iterator[Any]]]:
+    """Decorate a listing method: a vendor answer missing a field or holding a wrong type becomes
+    an OrgDirectoryError (it would otherwise escape as KeyError / TypeError / ValueError)."""
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Iterator[Any]]:
+        @functools.wraps(method)
+        def listing(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(*args, **kwargs)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise OrgDirectoryError(f"{vendor}: {method.__name__}: malformed answer "
+                                        f"({type(exc).__name__}: {mask_secrets(str(exc))[:100]})") from exc
+
+        return listing
+
+    return decorate
 
 
 def text_or_none(value: Any) -> str | None:

@@ -34,6 +34,7 @@ from esign_adapters.org_sync.im_http import (
     VendorHttp,
     VendorRules,
     cache_key,
+    malformed_as_error,
     require_setting,
     text_or_none,
     vendor_error,
@@ -122,6 +123,7 @@ class WeComOrgDirectory:
         return IssuedToken(str(data["access_token"]), float(data.get("expires_in") or 7200))
 
     # -- OrgDirectory -------------------------------------------------------------------------
+    @malformed_as_error("WeCom")
     def companies(self) -> Iterable[OrgUnit]:
         root = self._department(ROOT)
         name = text_or_none(root.get("name")) or self.corp_id
@@ -131,6 +133,7 @@ class WeComOrgDirectory:
         data = self._http.call("GET", "/cgi-bin/department/get", what="department/get", params={"id": dept_id})
         return dict(data.get("department") or {})
 
+    @malformed_as_error("WeCom")
     def departments(self, company_ids: Sequence[str]) -> Iterable[OrgUnit]:
         if company_ids and self.corp_id not in company_ids:
             return
@@ -159,6 +162,7 @@ class WeComOrgDirectory:
             detail = self._department(int(entry["id"]))
             yield {**entry, **detail}
 
+    @malformed_as_error("WeCom")
     def people(self, company_ids: Sequence[str], department_ids: Sequence[str] = ()) -> Iterable[OrgPerson]:
         if company_ids and self.corp_id not in company_ids:
             return

@@ -91,6 +91,7 @@ class VendorServer:
         self.rate_limited = False
         self.fail_status: int | None = None
         self.stall_seconds = 0.0
+        self.garbage = False  # answer errcode 0 with records missing their ids
         self._expire_after: int | None = None
         self.login_codes: dict[str, str] = {}
         self.lock = threading.Lock()
@@ -197,6 +198,10 @@ def _handler_for(server: VendorServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                return
+            if server.garbage and "token" not in parts.path:
+                self._answer(200, {"errcode": 0, "errmsg": "ok", "result": [{"name": "?"}],
+                                   "department": [{"name": "?"}], "department_id": [{"order": 1}]})
                 return
             try:
                 payload = server.route(method, parts.path, query, body if isinstance(body, dict) else {})
