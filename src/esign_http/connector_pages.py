@@ -31,6 +31,7 @@ FIELD_PREFIX = "cfg_"
 SAVED = _l("已保存。")
 CONNECTED = _l("连接成功：%(company)s，可见部门 %(count)s 个。")
 CONNECTION_FAILED = _l("连接失败：%(detail)s")
+CONTACTS_WITHHELD = _l("读取的前 %(sampled)s 名成员中，%(mobile)s 名没有手机号、%(email)s 名没有邮箱：应用可能缺少读取成员手机号/邮箱的权限，同步时这些字段将为空。")  # noqa: E501
 STATUS_LABELS = {ConnectorStatus.IMPLEMENTED: _l("已实现"), ConnectorStatus.PARTIAL: _l("部分实现"),
                  ConnectorStatus.NOT_AVAILABLE: _l("暂不支持")}
 CAPABILITY_LABELS = {Capability.ORG_SYNC: _l("组织成员同步"), Capability.SSO: _l("单点登录"),
@@ -117,6 +118,9 @@ class ConnectorController(Controller):
         try:
             check = admin.check_connection(platform, code, submitted)
             result, ok, status = translate(CONNECTED, lang, company=check.company, count=check.departments), True, 200
+            if check.contacts_withheld:
+                result += " " + translate(CONTACTS_WITHHELD, lang, sampled=check.sampled, mobile=check.without_mobile,
+                                          email=check.without_email)
         except EsignError as exc:
             (result, status), ok = _error_text(request, exc), False
         if request.headers.get("hx-request"):

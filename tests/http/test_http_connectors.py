@@ -64,7 +64,7 @@ def test_dingtalk_settings_are_saved_sealed_and_tested(logged_in, platform, ding
     r = logged_in.post(f"{PAGE}/dingtalk/test", data={"_csrf_token": token, **_form(dingtalk, app_secret="")},
                        headers={"hx-request": "true"})
     assert r.status_code == 200 and 'data-ok="true"' in r.text
-    assert "连接成功：示例科技有限公司，可见部门 6 个。" in r.text
+    assert "连接成功：示例科技有限公司，可见部门 6 个。" in r.text and "没有手机号" not in r.text
     # saving again with a blank secret keeps it
     post_form(logged_in, f"{PAGE}/dingtalk", f"{PAGE}/dingtalk", _form(dingtalk, app_secret="", agent_id="20002"))
     with platform.uow() as uow:
@@ -78,6 +78,14 @@ def test_a_wrong_secret_is_reported_by_the_connection_test(logged_in, dingtalk) 
     r = post_form(logged_in, f"{PAGE}/dingtalk", f"{PAGE}/dingtalk/test", _form(dingtalk, app_secret="wrong-one"))
     assert r.status_code == 502
     assert "连接失败" in r.text and "AppKey or AppSecret is wrong" in r.text and "wrong-one" not in r.text
+
+
+def test_the_connection_test_warns_when_contacts_are_withheld(logged_in, dingtalk) -> None:
+    dingtalk.withhold_contacts = True
+    r = post_form(logged_in, f"{PAGE}/dingtalk", f"{PAGE}/dingtalk/test", _form(dingtalk),
+                  headers={"hx-request": "true"})
+    assert 'data-ok="true"' in r.text and "可见部门 6 个" in r.text
+    assert "读取的前 20 名成员中，20 名没有手机号、20 名没有邮箱" in r.text
 
 
 def test_an_unreachable_server_is_reported(logged_in, dingtalk) -> None:
