@@ -85,6 +85,9 @@ def build_config(platform: Platform, code: str, submitted: Mapping[str, Any]) ->
     """Sealed settings from a form; a blank secret keeps the stored one. The adapter checks them
     (ConfigurationError naming the setting) without calling the vendor."""
     fields = form_fields(code)
+    unknown = sorted(set(submitted) - {f.name for f in fields})
+    if unknown:
+        raise ConfigurationError(f"{code}: unknown setting(s): {', '.join(unknown)}", field=unknown[0])
     config = seal_config(submitted, connector=code, fields=fields, secrets=platform.secrets,
                          keep=current(platform).config(code))
     _open(code, config, platform)

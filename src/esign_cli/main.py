@@ -82,6 +82,7 @@ def _register() -> None:
         signing,
         storage,
     )
+    from esign_cli import connectors as connector_cli
     from esign_cli import devices as device_cli
     from esign_cli import messaging as messaging_cli
     from esign_cli import plugins as plugin_cli
@@ -116,6 +117,7 @@ def _register() -> None:
     cli.add_command(people.users_group)
     cli.add_command(messaging_cli.sms_group)
     cli.add_command(messaging_cli.mail_group)
+    cli.add_command(connector_cli.connectors_group)
 
 
 _register()
