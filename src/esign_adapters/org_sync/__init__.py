@@ -1,2 +1,2 @@
-"""OA directories (:class:`esign_core.ports.org_directory.OrgDirectory` adapters), found through
-the ``esign.org_directories`` entry-point group: DingTalk and WeCom over their HTTP APIs."""
+"""Directory-sync connectors (OrgDirectory adapters), found through the ``esign.org_directories``
+entry-point group."""

@@ -6,13 +6,13 @@ entry-point group."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
+from enum import Enum
 from typing import Protocol
 
 import attrs
 
 
-class UnitKind(StrEnum):
+class UnitKind(str, Enum):  # noqa: UP042 - str() of a member stays "UnitKind.COMPANY" for callers
     COMPANY = "company"  # an e-cology sub-company; the whole corp for DingTalk / WeCom
     DEPARTMENT = "department"
 
