@@ -111,13 +111,13 @@ def _register() -> None:
     cli.add_command(task_cli.tasks_group)
     cli.add_command(device_cli.device_group)
     cli.add_command(plugin_cli.plugins_group)
+    cli.add_command(connector_cli.connectors_group)
     cli.add_command(orgs.orgs_group)
     cli.add_command(people.members_group)
     cli.add_command(people.contacts_group)
     cli.add_command(people.users_group)
     cli.add_command(messaging_cli.sms_group)
     cli.add_command(messaging_cli.mail_group)
-    cli.add_command(connector_cli.connectors_group)
 
 
 _register()
