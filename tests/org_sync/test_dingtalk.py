@@ -17,10 +17,12 @@ from esign_core.ports.org_directory import OrgDirectoryError, UnitKind
 
 from .conftest import CORP, DING_KEY, DING_SECRET
 
+PAUSES: list[float] = []
+
 
 def _directory(server: FakeDingTalk, tokens: TokenCache, **kwargs) -> DingTalkOrgDirectory:  # type: ignore[no-untyped-def]
     options = {"corp_id": CORP, "app_key": DING_KEY, "app_secret": DING_SECRET, "endpoint": server.endpoint,
-               "timeout": 2.0, "tokens": tokens, **kwargs}
+               "timeout": 2.0, "tokens": tokens, "sleep": PAUSES.append, **kwargs}
     return DingTalkOrgDirectory(**options)
 
 
@@ -126,10 +128,16 @@ def test_an_unreachable_server_is_an_org_directory_error(tokens) -> None:
                              tokens=tokens).department_count()
 
 
-def test_the_rate_limit_is_reported_as_such(dingtalk, tokens) -> None:
+def test_a_rate_limit_is_waited_out_a_few_times_then_reported(dingtalk, tokens) -> None:
+    PAUSES.clear()
+    dingtalk.rate_limited_calls = 2
+    assert _directory(dingtalk, tokens).department_count() == 6
+    assert PAUSES == [1.0, 2.0]
+    PAUSES.clear()
     dingtalk.rate_limited = True
     with pytest.raises(OrgDirectoryError, match="90018.*rate limit"):
         _directory(dingtalk, tokens).department_count()
+    assert PAUSES == [1.0, 2.0, 4.0]
 
 
 def test_secrets_never_reach_repr_or_logs(dingtalk, tokens, caplog) -> None:

@@ -21,7 +21,7 @@ STYLES = [("list", "list"), ("simplelist", "list_id")]
 
 def _directory(server: FakeWeCom, tokens: TokenCache, **kwargs) -> WeComOrgDirectory:  # type: ignore[no-untyped-def]
     options = {"corp_id": WECOM_CORP, "app_secret": WECOM_SECRET, "endpoint": server.endpoint, "timeout": 2.0,
-               "tokens": tokens, **kwargs}
+               "tokens": tokens, "sleep": lambda _s: None, **kwargs}
     return WeComOrgDirectory(**options)
 
 
@@ -113,6 +113,8 @@ def test_server_errors_timeouts_and_rate_limits_are_org_directory_errors(wecom, 
     with pytest.raises(OrgDirectoryError, match="no answer .* within 0.3 s"):
         _directory(wecom, tokens, timeout=0.3).department_count()
     wecom.stall_seconds = 0
+    wecom.rate_limited_calls = 3
+    assert _directory(wecom, tokens).department_count() == 6  # three pauses, then the answer
     wecom.rate_limited = True
     with pytest.raises(OrgDirectoryError, match="45009.*rate limit"):
         _directory(wecom, tokens).department_count()

@@ -14,8 +14,9 @@ contact-information permission: they are then None, which the sync reports."""
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -79,14 +80,14 @@ class DingTalkOrgDirectory:
 
     def __init__(self, *, corp_id: str, app_key: str, app_secret: str, agent_id: str = "", endpoint: str = ENDPOINT,
                  timeout: float = 10.0, tokens: TokenCache | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         if not corp_id or not app_key or not app_secret:
             raise OrgDirectoryError("DingTalk: the CorpId, AppKey and AppSecret are required")
         self.corp_id, self.app_key, self.agent_id = corp_id, app_key, agent_id
         self._secret = app_secret
         self._http = VendorHttp(RULES, endpoint, timeout=timeout, tokens=tokens, transport=transport,
                                 token_key=cache_key("dingtalk", endpoint, app_key, secret=app_secret),
-                                fetch_token=self._fetch_token)
+                                fetch_token=self._fetch_token, sleep=sleep)
         self._departments: list[str] | None = None
 
     def __repr__(self) -> str:

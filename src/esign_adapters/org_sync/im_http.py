@@ -161,12 +161,14 @@ class VendorHttp:
 
     def __init__(self, rules: VendorRules, endpoint: str, *, timeout: float, token_key: str,
                  fetch_token: Callable[[VendorHttp], IssuedToken], tokens: TokenCache | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, rate_limit_retries: int = 3,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         url = httpx.URL(endpoint)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"endpoint must be an http(s) address, not {endpoint!r}")
         self.rules, self.base, self.timeout = rules, endpoint.rstrip("/"), timeout
         self._key, self._fetch = token_key, fetch_token
+        self.rate_limit_retries, self._sleep = rate_limit_retries, sleep
         self.tokens = tokens if tokens is not None else TOKENS
         self._client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport)
 
@@ -201,21 +203,30 @@ class VendorHttp:
 
     def call(self, method: str, path: str, *, what: str, params: Mapping[str, Any] | None = None,
              body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """A call with ``access_token``; the answer when ``errcode`` is 0, else VendorError."""
-        for attempt in (1, 2):
+        """A call with ``access_token``; the answer when ``errcode`` is 0, else VendorError. A
+        refused token is replaced once; a rate-limit answer is retried after a pause (1 s, then
+        2 s, … ``rate_limit_retries`` times), since the vendors limit calls per second."""
+        refreshed, pauses = False, 0
+        while True:
             token = self.token()
             data = self.raw(method, path, what=what, params={**(params or {}), "access_token": token}, body=body)
             code = _errcode(data)
             if code == 0:
                 return data
             sub = str(data.get("sub_code") or "")
-            if attempt == 1 and (code in self.rules.token_errors
-                                 or (sub.isdigit() and int(sub) in self.rules.token_errors)):
+            codes = {code, int(sub)} if sub.isdigit() else {code}
+            if not refreshed and codes & self.rules.token_errors:
                 log.info("%s: access token refused (errcode %s), fetching a new one", self.rules.name, code)
                 self.tokens.invalidate(self._key, token)
+                refreshed = True
+                continue
+            if pauses < self.rate_limit_retries and codes & self.rules.rate_limit_errors:
+                pauses += 1
+                log.info("%s: rate limited on %s (errcode %s), pausing %s s", self.rules.name, what, code,
+                         2 ** (pauses - 1))
+                self._sleep(2.0 ** (pauses - 1))
                 continue
             raise vendor_error(self.rules, what, data)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         self._client.close()

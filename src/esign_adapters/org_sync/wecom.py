@@ -16,7 +16,8 @@ The whole corp is one COMPANY unit (external id: the CorpID); department 1 is th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -84,7 +85,8 @@ class WeComOrgDirectory:
 
     def __init__(self, *, corp_id: str, app_secret: str, agent_id: str = "", department_api: str = "list",
                  user_api: str = "list", endpoint: str = ENDPOINT, timeout: float = 10.0,
-                 tokens: TokenCache | None = None, transport: httpx.BaseTransport | None = None) -> None:
+                 tokens: TokenCache | None = None, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         if not corp_id or not app_secret:
             raise OrgDirectoryError("WeCom: the CorpID and the Secret are required")
         if department_api not in ("list", "simplelist"):
@@ -96,7 +98,7 @@ class WeComOrgDirectory:
         self._secret = app_secret
         self._http = VendorHttp(RULES, endpoint, timeout=timeout, tokens=tokens, transport=transport,
                                 token_key=cache_key("wecom", endpoint, corp_id, secret=app_secret),
-                                fetch_token=self._fetch_token)
+                                fetch_token=self._fetch_token, sleep=sleep)
         self._departments: list[str] | None = None
 
     def __repr__(self) -> str:

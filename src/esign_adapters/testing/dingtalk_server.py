@@ -37,7 +37,7 @@ class FakeDingTalk(VendorServer):
         if state == "invalid":
             return {"errcode": 40014, "errmsg": "不合法的access_token", "request_id": request_id}
         self.calls.append(path)
-        if self.rate_limited:
+        if self.limited():
             return {"errcode": 90018, "errmsg": "当前企业调用该接口超过限制，请稍后再试", "request_id": request_id}
         if method != "POST":
             return {"errcode": 43002, "errmsg": "需要POST请求", "request_id": request_id}

@@ -88,7 +88,8 @@ class VendorServer:
         self.tokens_issued = 0
         self.calls: list[str] = []  # paths called with a token, in order
         self.withhold_contacts = False
-        self.rate_limited = False
+        self.rate_limited = False  # every call answers the rate-limit errcode
+        self.rate_limited_calls = 0  # only the next N calls do
         self.fail_status: int | None = None
         self.stall_seconds = 0.0
         self.garbage = False  # answer errcode 0 with records missing their ids
@@ -160,6 +161,14 @@ class VendorServer:
                     return "expired"
                 self._expire_after -= 1
             return "ok"
+
+    def limited(self) -> bool:
+        """Whether this call is answered with the rate-limit errcode."""
+        with self.lock:
+            if self.rate_limited_calls > 0:
+                self.rate_limited_calls -= 1
+                return True
+        return self.rate_limited
 
     def route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

@@ -37,7 +37,7 @@ class FakeWeCom(VendorServer):
         if state == "invalid":
             return {"errcode": 40014, "errmsg": "invalid access_token, hint: [1700000000_3]"}
         self.calls.append(path)
-        if self.rate_limited:
+        if self.limited():
             return {"errcode": 45009, "errmsg": "api freq out of limit"}
         ok: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
         if path == "/cgi-bin/department/list":
