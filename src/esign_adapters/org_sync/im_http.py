@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import httpx
 
+from esign_core.errors import ConfigurationError
 from esign_core.ports.org_directory import OrgDirectoryError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,15 @@ def mask_secrets(text: str) -> str:
 class IssuedToken:
     value: str = attrs.field(repr=False)
     expires_in: float
+
+
+def issued_token(data: Mapping[str, Any]) -> IssuedToken:
+    """The token of a ``gettoken`` answer; an unreadable ``expires_in`` counts as the usual 7200 s."""
+    try:
+        expires_in = float(data.get("expires_in") or 7200)
+    except (TypeError, ValueError):
+        expires_in = 7200.0
+    return IssuedToken(str(data["access_token"]), expires_in)
 
 
 @attrs.define
@@ -137,7 +147,7 @@ class VendorError(OrgDirectoryError):
 
 
 def vendor_error(rules: VendorRules, what: str, data: Mapping[str, Any]) -> VendorError:
-    code = _errcode(data)
+    code = errcode_of(data)
     sub = str(data.get("sub_code") or "")
     hint = rules.hints.get(code) or (rules.hints.get(int(sub)) if sub.isdigit() else None)
     if code in rules.rate_limit_errors or (sub.isdigit() and int(sub) in rules.rate_limit_errors):
@@ -148,7 +158,8 @@ def vendor_error(rules: VendorRules, what: str, data: Mapping[str, Any]) -> Vend
                        + (f": {mask_secrets(raw)}" if raw else ""), errcode=code)
 
 
-def _errcode(data: Mapping[str, Any]) -> int:
+def errcode_of(data: Mapping[str, Any]) -> int:
+    """The answer's errcode as a number (-1 when it is not one; 0 when absent)."""
     try:
         return int(data.get("errcode", 0) or 0)
     except (TypeError, ValueError):
@@ -165,7 +176,8 @@ class VendorHttp:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         url = httpx.URL(endpoint)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"endpoint must be an http(s) address, not {endpoint!r}")
+            raise ConfigurationError(f"{rules.name}: the API address must be an http(s) address, not {endpoint!r}",
+                                     field="endpoint")
         self.rules, self.base, self.timeout = rules, endpoint.rstrip("/"), timeout
         self._key, self._fetch = token_key, fetch_token
         self.rate_limit_retries, self._sleep = rate_limit_retries, sleep
@@ -210,7 +222,7 @@ class VendorHttp:
         while True:
             token = self.token()
             data = self.raw(method, path, what=what, params={**(params or {}), "access_token": token}, body=body)
-            code = _errcode(data)
+            code = errcode_of(data)
             if code == 0:
                 return data
             sub = str(data.get("sub_code") or "")
@@ -259,8 +271,6 @@ def text_or_none(value: Any) -> str | None:
 
 
 def require_setting(config: Mapping[str, Any], key: str, vendor: str) -> str:
-    from esign_core.errors import ConfigurationError
-
     value = str(config.get(key) or "").strip()
     if not value:
         raise ConfigurationError(f"{vendor}: `{key}` is required", field=key, provider=vendor)

@@ -21,7 +21,7 @@ import attrs
 import httpx
 
 from esign_adapters.org_sync.dingtalk import DingTalkOrgDirectory
-from esign_adapters.org_sync.im_http import VendorHttp, VendorRules, text_or_none, vendor_error
+from esign_adapters.org_sync.im_http import VendorHttp, VendorRules, errcode_of, text_or_none, vendor_error
 from esign_adapters.org_sync.wecom import WeComOrgDirectory
 from esign_core.ports.org_directory import OrgDirectoryError
 
@@ -112,7 +112,7 @@ class WeChatMpLogin:
         data = self._http.raw("GET", "/sns/oauth2/access_token", what="sns/oauth2/access_token",
                               params={"appid": self.app_id, "secret": self._secret, "code": code,
                                       "grant_type": "authorization_code"})
-        if int(data.get("errcode", 0) or 0) != 0 or not data.get("openid"):
+        if errcode_of(data) != 0 or not data.get("openid"):
             raise vendor_error(WECHAT_RULES, "sns/oauth2/access_token", data)
         return VendorIdentity("wechat_mp", open_id=str(data["openid"]), union_id=text_or_none(data.get("unionid")))
 

@@ -35,6 +35,8 @@ from esign_adapters.org_sync.im_http import (
     VendorHttp,
     VendorRules,
     cache_key,
+    errcode_of,
+    issued_token,
     malformed_as_error,
     require_setting,
     text_or_none,
@@ -120,9 +122,9 @@ class WeComOrgDirectory:
     def _fetch_token(self, http: VendorHttp) -> IssuedToken:
         data = http.raw("GET", "/cgi-bin/gettoken", what="gettoken",
                         params={"corpid": self.corp_id, "corpsecret": self._secret})
-        if int(data.get("errcode", 0) or 0) != 0 or not data.get("access_token"):
+        if errcode_of(data) != 0 or not data.get("access_token"):
             raise vendor_error(RULES, "gettoken (CorpID / Secret)", data)
-        return IssuedToken(str(data["access_token"]), float(data.get("expires_in") or 7200))
+        return issued_token(data)
 
     # -- OrgDirectory -------------------------------------------------------------------------
     @malformed_as_error("WeCom")
