@@ -35,11 +35,12 @@ def test_the_overall_status_follows_the_capabilities() -> None:
     assert connector("ecology").with_directory_missing().status is ConnectorStatus.PARTIAL
 
 
-def test_settings_refuse_clear_secrets_and_unknown_connectors_and_mask_their_repr() -> None:
+def test_settings_refuse_clear_secrets_and_bad_codes_and_mask_their_repr() -> None:
     with pytest.raises(InvalidValue, match="sealed"):
         ConnectorSettings(configs={"dingtalk": {"app_secret": "clear"}})
-    with pytest.raises(InvalidValue, match="unknown connector"):
-        ConnectorSettings(configs={"sap": {}})
+    with pytest.raises(InvalidValue, match="connector code"):
+        ConnectorSettings(configs={"SAP R/3": {}})
+    assert ConnectorSettings(configs={"retired_plugin": {"x": "1"}}).configured("retired_plugin")  # still loads
     settings = ConnectorSettings(configs={"dingtalk": {"app_key": "k", "app_secret_secret_ref": "v1.sealed"}})
     assert "v1.sealed" not in repr(settings) and "***" in repr(settings)
 

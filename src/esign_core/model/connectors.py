@@ -138,8 +138,10 @@ def _configs(inst: object, attribute: attrs.Attribute, value: object) -> None:  
     if not isinstance(value, dict) or len(value) > 20:
         raise InvalidValue("configs", "connector settings must be a mapping of at most 20 connectors")
     for code, config in value.items():
-        if code not in CONNECTORS_BY_CODE:
-            raise InvalidValue("configs", f"unknown connector {code!r}")
+        # a code this release does not know (a plugin removed since) is kept, not refused: a
+        # stored section must always load; SaveConnectorSettings checks codes when saving
+        if not isinstance(code, str) or not _NAME.match(code):
+            raise InvalidValue("configs", f"connector code {code!r} must be lower-case letters, digits and _")
         if not isinstance(config, dict) or len(config) > 30:
             raise InvalidValue(code, f"the settings of {code} must be a mapping of at most 30 values")
         for key, item in config.items():
