@@ -83,6 +83,7 @@ def _register() -> None:
         signing,
         storage,
     )
+    from esign_cli import connectors as connector_cli
     from esign_cli import devices as device_cli
     from esign_cli import messaging as messaging_cli
     from esign_cli import plugins as plugin_cli
@@ -111,6 +112,7 @@ def _register() -> None:
     cli.add_command(task_cli.tasks_group)
     cli.add_command(device_cli.device_group)
     cli.add_command(plugin_cli.plugins_group)
+    cli.add_command(connector_cli.connectors_group)
     cli.add_command(orgs.orgs_group)
     cli.add_command(people.members_group)
     cli.add_command(people.contacts_group)

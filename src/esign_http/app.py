@@ -32,6 +32,7 @@ from esign_adapters.bootstrap import Platform
 from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.app_access_pages import AppAccessController
+from esign_http.connector_pages import ConnectorController
 from esign_http.console import ConsoleController
 from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
@@ -92,7 +93,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                         ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
                         DirectoryController, ImportController, MemberController, SmsSettingsController,
                         MailSettingsController, NoticeSettingsController, portal_router, open_router,
-                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, AppAccessController],
+                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, AppAccessController,
+                        ConnectorController],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

@@ -42,6 +42,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("账号管理"), "/console/admins/accounts", P.ADMINS_ACCOUNTS_VIEW, _l("权限管理")),
     NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),
     NavEntry(_l("应用接入"), "/console/integration/apps", P.INTEGRATION, _l("集成中心")),
+    NavEntry(_l("连接器"), "/console/integration/connectors", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
 )
 

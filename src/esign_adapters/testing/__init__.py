@@ -15,3 +15,4 @@ import pytest
 # The suites are plain modules outside the test tree: ask pytest to rewrite their asserts so a
 # failure shows the compared values.
 pytest.register_assert_rewrite("esign_adapters.testing.blobstore_contract")
+pytest.register_assert_rewrite("esign_adapters.testing.org_directory_contract")
