@@ -19,6 +19,7 @@ from esign_core.services import (
     auth,
     categories,
     certificates,
+    cluster,
     console_factors,
     contract_ending,
     contract_queries,
@@ -132,6 +133,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     messaging.SaveMailTemplate: messaging.save_mail_template,
     messaging.SetNoticeEnabled: messaging.set_notice_enabled,
     messaging.NotifySealEvent: messaging.notify_seal_event,
+    **cluster.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}
