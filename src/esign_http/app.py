@@ -113,7 +113,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
-    app.asgi_handler = RequestLog(app.asgi_handler, platform=platform, node=node_address(platform.settings))
+    app.asgi_handler = RequestLog(app.asgi_handler, platform=platform, node=node_address(platform.settings),
+                                  lifecycle=lifecycle)
     return app
 
 

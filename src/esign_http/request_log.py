@@ -53,10 +53,11 @@ class RequestLog:
     """ASGI wrapper around the app's handler; ``writer`` is looked up per request (the platform's
     ``log_writer``, created on first use)."""
 
-    def __init__(self, app: Any, *, platform: Any, node: str) -> None:
+    def __init__(self, app: Any, *, platform: Any, node: str, lifecycle: NodeLifecycle | None = None) -> None:
         self.app = app
         self.platform = platform
         self.node = node
+        self.lifecycle = lifecycle
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("type") != "http":
@@ -85,6 +86,9 @@ class RequestLog:
             self._record(scope, area, at, status[0], time.perf_counter() - started)
 
     def _record(self, scope: dict[str, Any], area: str, at: datetime, status: int, seconds: float) -> None:
+        lifecycle = self.lifecycle
+        if lifecycle is not None and lifecycle.waiting and getattr(self.platform, "_initialized", False):
+            lifecycle.start()  # the set-up wizard has just created the schema: start now, once
         try:
             method = str(scope.get("method", ""))
             path = str(scope.get("path", ""))
@@ -105,6 +109,7 @@ class NodeLifecycle:
         self.platform = platform
         self.heartbeat: Any = None
         self.handler: Any = None
+        self.waiting = False  # started before the schema existed: start on the first request after
 
     def start(self, _app: Any = None) -> None:
         from esign_adapters.ops.heartbeat import NodeHeartbeat, node_address
@@ -112,8 +117,14 @@ class NodeLifecycle:
         from esign_core.errors import EsignError
 
         platform = self.platform
+        self.waiting = False
+        if self.heartbeat is not None:
+            return
         try:
-            if platform.engine is None or not platform.schema_ready():
+            if platform.engine is None:
+                return
+            if not platform.schema_ready():
+                self.waiting = True
                 return
             self.handler = install_handler(platform.log_writer, area="app", node=node_address(platform.settings))
             services = ["web", "open"] if platform.settings.open_port else ["web"]
@@ -125,6 +136,7 @@ class NodeLifecycle:
     def stop(self, _app: Any = None) -> None:
         from esign_adapters.ops.log_writer import remove_handlers
 
+        self.waiting = False
         if self.heartbeat is not None:
             self.heartbeat.stop()
             self.heartbeat = None

@@ -151,21 +151,24 @@ class SqlClusterNodes:
                 out.append(Episode(node, int(r["down_episode"]), True))
         return out
 
-    def mark_notified(self, node_id: str, episode: int, *, recovered: bool) -> None:
+    def mark_notified(self, node_id: str, episode: int, *, recovered: bool) -> bool:
+        """Mark the episode's notices queued; False when another checker marked it first."""
         c = t.cluster_nodes.c
         column = c.recovery_episode if recovered else c.notified_episode
         values = {"recovery_episode": episode} if recovered else {"notified_episode": episode}
-        self._run(lambda conn: conn.execute(sa.update(t.cluster_nodes)
-                                            .where(c.id == node_id, column < episode).values(**values)))
+        return bool(self._run(lambda conn: conn.execute(sa.update(t.cluster_nodes)
+                                                        .where(c.id == node_id, column < episode)
+                                                        .values(**values)).rowcount == 1))
 
     def prune(self, before: datetime) -> int:
         """Delete nodes stopped (or down and replaced) before ``before``, and down nodes silent
-        since then whose notices are queued."""
+        since then whose down notice is queued (the retention task; the page would list them
+        as down for ever otherwise)."""
         c = t.cluster_nodes.c
         return int(self._run(lambda conn: conn.execute(sa.delete(t.cluster_nodes).where(
             sa.or_(c.stopped_at < before,
-                   sa.and_(c.heartbeat_at < before, c.notified_episode >= c.down_episode,
-                           c.recovery_episode >= c.down_episode)))).rowcount))
+                   sa.and_(c.heartbeat_at < before, c.down_since.is_not(None),
+                           c.notified_episode >= c.down_episode)))).rowcount))
 
     # -- SSH restart targets --------------------------------------------------------------------
     def ssh_target(self, host: str) -> SshTarget | None:

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from esign_adapters.db.cluster_nodes import SqlClusterNodes, silent_since
+from esign_core.errors import ConcurrencyError
 from esign_core.services.cluster import GetClusterSettings, NotifyNodeDown
 
 log = logging.getLogger("esign.cluster")
@@ -53,9 +54,14 @@ class ClusterWatch:
                     down.append(node.id)
         queued, recovered = 0, []
         for pending in self.nodes.unnotified():
-            queued += int(self.handle(NotifyNodeDown(node_id=pending.node.id, label=pending.node.label,
-                                                     episode=pending.episode, recovered=pending.recovered)))
-            self.nodes.mark_notified(pending.node.id, pending.episode, recovered=pending.recovered)
-            if pending.recovered:
+            try:
+                queued += int(self.handle(NotifyNodeDown(node_id=pending.node.id, label=pending.node.label,
+                                                         episode=pending.episode, recovered=pending.recovered)))
+            except ConcurrencyError:  # a racing checker's insert of the same keys (a deadlock on MariaDB)
+                log.info("notices of %s episode %d: a concurrent checker raced; left to the next round",
+                         pending.node.id, pending.episode)
+                continue  # not marked: the next round finds the keys used (or queues them)
+            marked = self.nodes.mark_notified(pending.node.id, pending.episode, recovered=pending.recovered)
+            if marked and pending.recovered:
                 recovered.append(pending.node.id)
         return CheckResult(down, queued, recovered)

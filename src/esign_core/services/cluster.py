@@ -98,24 +98,23 @@ def notify_node_down(cmd: NotifyNodeDown, *, uow: UnitOfWork, clock: Clock, ids:
         subject, body = render(template.subject, params), render(template.body, params) + "\n"
         base = f"{'node-up' if cmd.recovered else 'node-down'}:{cmd.node_id}:{cmd.episode}"
         count = 0
-        for name in settings.notify_admins:
-            admin = uow.admins.by_username(name)
-            if admin is None or admin.mobile is None or admin.disabled:
-                continue
-            enqueue(uow, ids=ids, clock=clock, kind=MessageKind.SMS, topic=f"cluster.{event}",
-                    payload={"mobile": admin.mobile.value, "template": event, "params": params},
-                    idempotency_key=f"{base}:sms:{admin.id}")
-            count += 1
-        if template.enabled:
-            for address in settings.notify_emails:
-                enqueue(uow, ids=ids, clock=clock, kind=MessageKind.EMAIL, topic=f"cluster.{event}",
-                        payload={"to": address, "subject": subject, "body": body},
-                        idempotency_key=f"{base}:mail:{address}"[:200])
+        try:  # the outbox refuses a used key at once or at commit: this episode was notified before
+            for name in settings.notify_admins:
+                admin = uow.admins.by_username(name)
+                if admin is None or admin.mobile is None or admin.disabled:
+                    continue
+                enqueue(uow, ids=ids, clock=clock, kind=MessageKind.SMS, topic=f"cluster.{event}",
+                        payload={"mobile": admin.mobile.value, "template": event, "params": params},
+                        idempotency_key=f"{base}:sms:{admin.id}")
                 count += 1
-        if not count:
-            return 0
-        try:
-            uow.commit()
+            if template.enabled:
+                for address in settings.notify_emails:
+                    enqueue(uow, ids=ids, clock=clock, kind=MessageKind.EMAIL, topic=f"cluster.{event}",
+                            payload={"to": address, "subject": subject, "body": body},
+                            idempotency_key=f"{base}:mail:{address}"[:200])
+                    count += 1
+            if count:
+                uow.commit()
         except AlreadyExists:
             log.info("notices of %s were queued before; nothing queued again", base)
             return 0
