@@ -125,7 +125,7 @@ class ClusterController(Controller):
         hosts = sorted({n.host for rows in by_service.values() for n, _h in rows} | set(targets))
         return {"services": [(s, by_service.get(s, [])) for s in SERVICES], "service_labels": SERVICE_LABELS,
                 "health_labels": HEALTH_LABELS, "settings": settings, "admins": admins, "targets": targets,
-                "hosts": hosts, "now": now, "message": None, "error": None,
+                "hosts": hosts, "now": now, "message": None, "error": None, "restart_output": None,
                 "can_edit": allows(held, Permission.SERVICES_CLUSTER_EDIT),
                 "can_restart": allows(held, Permission.SERVICES_CLUSTER_RESTART), **extra}
 
