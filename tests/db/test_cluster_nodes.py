@@ -178,7 +178,8 @@ def test_health_follows_the_age_of_the_last_heartbeat(world: Any) -> None:
 
 
 def test_stopped_and_notified_nodes_are_pruned(world: Any) -> None:
-    stopped, gone = world.node("h:1:a/web", service="web"), world.node("h:2:b/worker")
+    stopped = world.node("h:1:a/web", service="web")
+    world.node("h:2:b/worker")  # goes silent: declared down, notified, then pruned
     live = world.node("h:3:c/open", service="open")
     world.store.stop([stopped.id], world.clock.now())
     world.clock.advance(days=40)

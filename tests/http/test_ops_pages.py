@@ -96,7 +96,8 @@ def test_downtime_notice_settings_are_saved_and_audited(logged_in, platform) -> 
                                                   "log_retention_days": "14"})
     assert r.status_code == 200 and "已保存" in r.text
     saved = platform.handle(GetClusterSettings())
-    assert saved == ClusterSettings(notify_admins=(ADMIN_USER,), notify_emails=("ops@example.com", "oncall@example.com"),
+    assert saved == ClusterSettings(notify_admins=(ADMIN_USER,),
+                                    notify_emails=("ops@example.com", "oncall@example.com"),
                                     notify_recovery=False, late_after=30, down_after=90, log_retention_days=14)
     (entry,) = [e for e in platform.search_audit(AuditQuery()) if e.section == "cluster"]
     assert entry.actor == ADMIN_USER and entry.changes["down_after"] == [120, 90]
@@ -107,7 +108,8 @@ def test_downtime_notice_settings_are_saved_and_audited(logged_in, platform) -> 
 def test_cluster_actions_need_their_permissions(logged_in, platform) -> None:  # type: ignore[no-untyped-def]
     with platform.uow() as uow:
         admin = uow.admins.list()[0]
-        role = Role(id=platform.ids.next_id(), name="监控查看", permissions=frozenset({Permission.SERVICES_CLUSTER_VIEW}))
+        role = Role(id=platform.ids.next_id(), name="监控查看",
+                    permissions=frozenset({Permission.SERVICES_CLUSTER_VIEW}))
         uow.roles.add(role)
         uow.admins.add(AdminAccount(id=platform.ids.next_id(), username="watcher", display_name="watcher",
                                     password_hash=platform.hasher.hash("Passw0rd-2026"), role_ids=frozenset({role.id}),
