@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -88,7 +89,9 @@ class BatchLogWriter:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="system-log-writer", daemon=True)
             self._thread.start()
-            atexit.register(self.close, 2.0)  # what is queued at exit is written, within a bound
+            # What is queued at exit is written, within a bound; held weakly, so that a writer
+            # nobody uses any more can be collected.
+            atexit.register(_close_at_exit, weakref.ref(self))
 
     def _take(self) -> list[LogEntry]:
         entries = self._pending
@@ -146,6 +149,12 @@ class BatchLogWriter:
         self._stop.set()
         self._thread.join(timeout)
         self._thread = None
+
+
+def _close_at_exit(ref: weakref.ref[BatchLogWriter]) -> None:
+    writer = ref()
+    if writer is not None:
+        writer.close(2.0)
 
 
 class DatabaseLogHandler(logging.Handler):
