@@ -103,7 +103,7 @@ class Platform:
         close_ids = getattr(self.ids, "close", None)
         if callable(close_ids):
             close_ids()
-        writer = self.__dict__.get("log_writer")
+        writer = self.__dict__.pop("log_writer", None)
         if writer is not None:  # the system logs still queued are written first (ADR 0045)
             writer.close()
         screener = self.__dict__.get("screener")

@@ -123,3 +123,20 @@ def test_cluster_actions_need_their_permissions(logged_in, platform) -> None:  #
     for action in ("notice", "ssh", "restart"):
         assert logged_in.post(f"{CLUSTER}/{action}", data={"_csrf_token": token, "host": "x"}).status_code == 403
     assert logged_in.get(LOGS).status_code == 403
+
+
+def test_the_retention_and_watch_tasks_run_on_the_platform(platform) -> None:  # type: ignore[no-untyped-def]
+    from esign_adapters.scheduling.tasks import TaskContext, load_tasks
+    from esign_core.model.system_log import LogEntry
+
+    if platform.engine is None:
+        pytest.skip("the tasks work on the SQL database")
+    platform.migrate()
+    tasks = load_tasks()  # installed through the esign.tasks entry points
+    now = platform.clock.now()
+    platform.system_log.write_many([LogEntry(at=now - timedelta(days=40), level="INFO", area="console", message="old"),
+                                    LogEntry(at=now, level="INFO", area="console", message="new")])
+    out = tasks["system-log-retention"].run(TaskContext(platform, now))
+    assert out.startswith("1 log entr") and [e.message for e in platform.system_log.search(LogQuery()).entries] == [
+        "new"]
+    assert tasks["cluster-watch"].run(TaskContext(platform, now)).startswith("0 node(s) declared down")
