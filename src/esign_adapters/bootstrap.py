@@ -103,6 +103,9 @@ class Platform:
         close_ids = getattr(self.ids, "close", None)
         if callable(close_ids):
             close_ids()
+        writer = self.__dict__.pop("log_writer", None)
+        if writer is not None:  # the system logs still queued are written first (ADR 0045)
+            writer.close()
         screener = self.__dict__.get("screener")
         if screener is not None and callable(getattr(screener, "close", None)):
             screener.close()
@@ -376,6 +379,27 @@ class Platform:
         from esign_adapters.db.directory_sink import SqlDirectorySink
 
         return SqlDirectorySink(self.engine)
+
+    # -- system logs and the cluster (manual 四.2.1–2.3; ADR 0045, 0046) ------------------------
+    @cached_property
+    def system_log(self) -> Any:
+        """The stored system logs (``system_logs``; in memory without an SQL engine)."""
+        if self.engine is None:
+            from esign_core.testing.fake_system_log import InMemorySystemLog
+
+            return InMemorySystemLog()
+        from esign_adapters.db.system_log import SqlSystemLog
+
+        return SqlSystemLog(self.engine)
+
+    @cached_property
+    def log_writer(self) -> Any:
+        """The batch writer of the system logs (a daemon thread; ``[logs] queue_size``)."""
+        from esign_adapters.ops.log_writer import BatchLogWriter
+
+        logs = self.settings.file_values.get("logs", {})
+        capacity = int(logs.get("queue_size", 10_000)) if isinstance(logs, dict) else 10_000
+        return BatchLogWriter(self.system_log.write_many, capacity=capacity)
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()

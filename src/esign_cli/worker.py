@@ -33,6 +33,11 @@ def worker(ctx: click.Context, concurrency: int | None, no_scheduler: bool, once
     if not platform.schema_ready():
         platform.migrate()
     w = Worker.for_platform(platform, concurrency=concurrency, scheduler=not no_scheduler)
+    if platform.engine is not None and not once:  # warnings and errors go to the system logs too (ADR 0045)
+        from esign_adapters.ops.heartbeat import node_address
+        from esign_adapters.ops.log_writer import install_handler
+
+        install_handler(platform.log_writer, area="worker", node=node_address(platform.settings))
     if once:
         result = w.run_once()
         click.echo(f"claimed {result.claimed}, delivered {result.delivered}, retried {result.retried}, "

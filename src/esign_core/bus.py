@@ -19,6 +19,7 @@ from esign_core.services import (
     auth,
     categories,
     certificates,
+    cluster,
     connectors,
     console_factors,
     contract_ending,
@@ -140,6 +141,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     messaging.SaveMailTemplate: messaging.save_mail_template,
     messaging.SetNoticeEnabled: messaging.set_notice_enabled,
     messaging.NotifySealEvent: messaging.notify_seal_event,
+    **cluster.HANDLERS,
 }
 
 EVENT_HANDLERS: dict[type[Event], list[Callable[..., Any]]] = {}

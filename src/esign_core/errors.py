@@ -167,6 +167,12 @@ class DeviceError(PortError):
     code = "port.device"
 
 
+class SshError(PortError):
+    """A server could not be reached, authenticated or commanded over SSH (the cluster's restart)."""
+
+    code = "port.ssh"
+
+
 class WebhookError(PortError):
     """A webhook receiver could not be reached or did not accept the message."""
 

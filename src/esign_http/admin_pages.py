@@ -28,7 +28,7 @@ SECTION_LABELS = {"system": _l("系统参数设置"), "conversion": _l("文档�
                   "display": _l("系统显示设置"), "brand_images": _l("logo与背景图片"), "password": _l("密码安全设置"),
                   "login": _l("其他设置"), "signing": _l("文件签署设置"), "evidence": _l("存证方式"),
                   "physical_seal": _l("物理用印设置"), "app": _l("APP设置"), "print": _l("打印设置"),
-                  "roles": _l("角色管理"), "accounts": _l("账号管理")}
+                  "roles": _l("角色管理"), "accounts": _l("账号管理"), "cluster": _l("服务监控")}
 
 
 def _list(data: dict[str, Any], key: str) -> list[str]:

@@ -29,6 +29,7 @@ from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 
 from esign_adapters.bootstrap import Platform
+from esign_adapters.ops.heartbeat import node_address
 from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.app_access_pages import AppAccessController
@@ -42,10 +43,12 @@ from esign_http.mail_pages import MailSettingsController, NoticeSettingsControll
 from esign_http.member_pages import MemberController
 from esign_http.messaging_pages import MESSAGING_CONTROLLERS
 from esign_http.open_platform import open_router
+from esign_http.ops_pages import OPS_CONTROLLERS
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
+from esign_http.request_log import NodeLifecycle, RequestLog
 from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
@@ -88,13 +91,14 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
     csrf = csrf_config(_derive(secret, b"esign-csrf-v1"), secure=secure)
     static_router = create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                                name="static")
-    return Litestar(
+    lifecycle = NodeLifecycle(platform)  # system logs and the web node's heartbeat (ADR 0045, 0046)
+    app = Litestar(
         route_handlers=[root, switch_language, theme_css, health, check_health_root, SetupController,
                         ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
                         DirectoryController, ImportController, MemberController, SmsSettingsController,
                         MailSettingsController, NoticeSettingsController, portal_router, open_router,
                         api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, AppAccessController,
-                        ConnectorController],
+                        ConnectorController, *OPS_CONTROLLERS],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,
@@ -105,12 +109,16 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                                      render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])]),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
-        on_startup=[_purge_expired_sessions],
+        on_startup=[_purge_expired_sessions, lifecycle.start],
+        on_shutdown=[lifecycle.stop],
         state=State({"platform": platform, "login_throttle": login_throttle or LoginThrottle(),
                      "csrf_config": csrf, "secure_cookies": secure}),
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
+    app.asgi_handler = RequestLog(app.asgi_handler, platform=platform, node=node_address(platform.settings),
+                                  lifecycle=lifecycle)
+    return app
 
 
 async def _purge_expired_sessions(app: Litestar) -> None:

@@ -28,8 +28,12 @@ def serve(platform: Platform | None = None, host: str | None = None, port: int |
     from esign_http.app import create_app
 
     platform = platform or Platform.from_settings()
-    app: Any = create_app(platform)
     open_port = open_port or platform.settings.open_port
+    if open_port and platform.settings.open_port != open_port:  # the web node also heartbeats as `open`
+        import attrs
+
+        platform.settings = attrs.evolve(platform.settings, open_port=open_port)
+    app: Any = create_app(platform)
     if open_port:
         app = OpenPortDispatch(app, open_port)
     config = uvicorn.Config(app, host=host or platform.settings.host or DEFAULT_HOST,

@@ -703,5 +703,71 @@ open_replay_keys = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+#: System logs (系统日志, manual 四.2.1; ADR 0045): one row per HTTP request of the console, the
+#: signing portal and the open API, and per application log record at WARNING or above. Written in
+#: batches by a background writer; purged after the retention period.
+system_logs = sa.Table(
+    "system_logs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False, index=True),
+    sa.Column("level", sa.String(10), nullable=False),
+    sa.Column("area", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False, index=True),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.String(500), nullable=False),
+    sa.Column("status", sa.Integer),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("logger", sa.String(100), nullable=False),
+    sa.Column("node", sa.String(100), nullable=False),
+    sa.Column("message", sa.String(2000), nullable=False),
+    sa.Index("ix_system_logs_actor_at", "actor", "at"),
+    sa.Index("ix_system_logs_area_level_at", "area", "level", "at"),
+    **MYSQL_OPTIONS,
+)
+
+#: Cluster nodes (服务集群 / 服务监控, manual 四.2.2–2.3; ADR 0046): one row per running service of
+#: a process (``<holder>/<service>``, the holder as in ``node_leases``), heartbeating. The checker
+#: declares a silent node down with a conditional update (``down_since IS NULL``) that exactly one
+#: checker wins; ``notified_episode`` / ``recovery_episode`` record which episode's notices are queued.
+cluster_nodes = sa.Table(
+    "cluster_nodes",
+    metadata,
+    sa.Column("id", sa.String(120), primary_key=True),
+    sa.Column("service", sa.String(20), nullable=False),
+    sa.Column("version", sa.String(40), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("address", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("snowflake_node", sa.Integer),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    sa.Column("stopped_at", UtcDateTime),
+    sa.Column("down_since", UtcDateTime),
+    sa.Column("down_episode", sa.Integer, nullable=False),
+    sa.Column("notified_episode", sa.Integer, nullable=False),
+    sa.Column("recovered_at", UtcDateTime),
+    sa.Column("recovery_episode", sa.Integer, nullable=False),
+    sa.Index("ix_cluster_nodes_service_host", "service", "host"),
+    **MYSQL_OPTIONS,
+)
+
+#: Restart over SSH (服务器认证配置): per host, the SSH target, the private key sealed with the
+#: SecretBox (purpose ``cluster-ssh``), the expected host key and the restart command.
+cluster_ssh_targets = sa.Table(
+    "cluster_ssh_targets",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("ssh_host", sa.String(255), nullable=False),
+    sa.Column("ssh_port", sa.Integer, nullable=False),
+    sa.Column("ssh_user", sa.String(64), nullable=False),
+    sa.Column("private_key_ref", sa.Text, nullable=False),
+    sa.Column("host_key", sa.Text, nullable=False),
+    sa.Column("restart_command", sa.String(500), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

@@ -66,7 +66,8 @@ class Worker:
     ``tick_seconds``). :meth:`start` returns at once; :meth:`stop` asks and waits."""
 
     def __init__(self, *, uow_factory: Callable[[], Any], dispatcher: Any, clock: Any, config: WorkerConfig,
-                 tick: Callable[[], Any] | None = None, tick_seconds: float = 15.0, name: str = "worker") -> None:
+                 tick: Callable[[], Any] | None = None, tick_seconds: float = 15.0, name: str = "worker",
+                 heartbeat: Any = None) -> None:
         self._uow_factory = uow_factory
         self._dispatcher = dispatcher
         self._clock = clock
@@ -74,6 +75,7 @@ class Worker:
         self._tick = tick
         self._tick_seconds = tick_seconds
         self.name = name
+        self.heartbeat = heartbeat  # the node heartbeat of this worker (ADR 0046), started and stopped with it
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -98,11 +100,18 @@ class Worker:
             from esign_adapters.scheduling.scheduler import Scheduler
 
             tick = Scheduler.for_platform(platform).tick
+        heartbeat = None
+        if platform.engine is not None:
+            from esign_adapters.ops.heartbeat import NodeHeartbeat
+
+            heartbeat = NodeHeartbeat.for_platform(platform, ["worker"])
         return cls(uow_factory=platform.uow_factory, dispatcher=dispatcher_for(platform), clock=platform.clock,
-                   config=config, tick=tick, tick_seconds=config.tick_seconds, name=name)
+                   config=config, tick=tick, tick_seconds=config.tick_seconds, name=name, heartbeat=heartbeat)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.start()
         for i in range(self.config.concurrency):
             self._spawn(f"{self.name}-deliver-{i + 1}", self._deliver_loop)
         if self._tick is not None:
@@ -120,6 +129,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.warning("%s: threads still busy after %.0f s: %s", self.name, timeout, ", ".join(alive))

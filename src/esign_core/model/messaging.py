@@ -69,6 +69,7 @@ MESSAGE_EVENTS: tuple[MessageEvent, ...] = (
     _e("enterprise_auth_rejected", "企业认证基本信息审核失败通知", ("company", "reason"),
        "${company}的企业认证基本信息未通过审核：${reason}"),
     _e("server_down", "宕机通知", ("server",), "服务器${server}无法访问，请尽快处理。"),
+    _e("server_recovered", "宕机恢复通知", ("server",), "服务器${server}已恢复运行。"),
 )
 
 

@@ -46,7 +46,14 @@ PERMISSION_TREE: tuple[PermissionNode, ...] = (
     PermissionNode(P.USERS, "用户管理"),
     PermissionNode(P.MESSAGES, "消息管理"),
     PermissionNode(P.STATISTICS, "统计与监控"),
-    PermissionNode(P.SERVICES, "服务管理"),
+    PermissionNode(P.SERVICES, "服务管理", (
+        _page("系统日志", P.SERVICES_LOGS_VIEW),
+        PermissionNode(P.SERVICES_CLUSTER_VIEW, "服务监控", (
+            PermissionNode(P.SERVICES_CLUSTER_VIEW, "查看"),
+            PermissionNode(P.SERVICES_CLUSTER_EDIT, "修改"),
+            PermissionNode(P.SERVICES_CLUSTER_RESTART, "重启服务器"),
+        )),
+    )),
     PermissionNode(P.CERTIFICATES, "证书管理"),
     PermissionNode(P.INTEGRATION, "集成中心"),
 )

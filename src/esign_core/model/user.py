@@ -134,6 +134,11 @@ class Permission(enum.Enum):
     ADMINS_ACCOUNTS_EDIT = "admins.accounts.edit"
     AUDIT = "audit"  # 操作日志
     AUDIT_VIEW = "audit.view"
+    # 服务管理 (manual 四.2): system logs, the cluster page, its settings and the restart over SSH
+    SERVICES_LOGS_VIEW = "services.logs.view"  # 系统日志
+    SERVICES_CLUSTER_VIEW = "services.cluster.view"  # 服务集群 / 服务监控
+    SERVICES_CLUSTER_EDIT = "services.cluster.edit"  # 宕机通知设置, 服务器认证配置
+    SERVICES_CLUSTER_RESTART = "services.cluster.restart"  # 重启 (over SSH)
 
     def granted_by(self, held: frozenset[Permission] | set[Permission]) -> bool:
         """True when ``held`` contains this permission or one of its dotted prefixes."""
