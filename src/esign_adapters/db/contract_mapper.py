@@ -116,6 +116,8 @@ class ContractMapper(Mapper[Contract]):
             "business_data": c.business_data,
             "request_digest": c.request_digest,
             "finish_manually": c.finish_manually,
+            "void_statement_id": c.void_statement_id,
+            "void_remove_original": c.void_remove_original,
         }
         signatories: list[Row] = []
         actions: list[Row] = []
@@ -238,6 +240,8 @@ class ContractMapper(Mapper[Contract]):
             sent_at=row["sent_at"],
             expire_at=row["expire_at"],
             completed_at=row["completed_at"],
+            void_statement_id=row.get("void_statement_id"),
+            void_remove_original=row.get("void_remove_original"),
             comments=row["comments"],
             business_data=row["business_data"],
             request_digest=row["request_digest"],

@@ -14,7 +14,7 @@ import attrs
 
 from esign_core.errors import DomainError, NotFoundError, PermissionDenied
 from esign_core.model.certificate import SubjectType
-from esign_core.model.contract import Action, ActionType, Contract, Signatory, StamperType
+from esign_core.model.contract import Action, ActionType, Contract, ContractStatus, Signatory, StamperType
 from esign_core.model.org import Member, MemberRole, Organization
 from esign_core.model.policy import SigningSettings
 from esign_core.model.seal import Seal, SealCategory, SealKind, SealStatus
@@ -30,6 +30,7 @@ from esign_core.ports.signing import (
 )
 from esign_core.ports.storage import BlobStore
 from esign_core.services.contract_evidence import ContractJournal
+from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.contract_refs import (
     INTERNAL,
     ContractCommand,
@@ -91,6 +92,9 @@ def enterprise_action(
     """The enterprise's action of that type (the given one, or the one whose turn it is)."""
     def ours(s: Signatory) -> bool:
         return s.tenant_type in INTERNAL and s.tenant_name == enterprise.name
+
+    if contract.status is ContractStatus.TERMINATING and action_type in (ActionType.CORPORATE, ActionType.LP):
+        action_type = ActionType.TERMINATE_CORPORATE  # while voiding, the void statement is what is signed
 
     if action_id is not None:
         signatory, action = contract.find_action(action_id)
@@ -163,40 +167,53 @@ def _sign_for_enterprise(
 ) -> None:
     now = clock.now()
     with uow:
-        check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
         contract = load_contract(uow, cmd)
-        enterprise = internal_enterprise(uow, cmd.tenant_name)
-        member = acting_member(uow, enterprise, cmd.by_member_id)
-        found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
-        if found is None and not contract.finish_manually:
-            raise NotFoundError(f"{enterprise.name} has no {action_type.value} action in this contract",
-                                field="tenantName")
-        action = found[1] if found else None
-        if isinstance(cmd, SignAsCompany):
-            seal: Seal | None = _company_seal(uow, cmd, contract, enterprise, action)
-        else:
-            seal = _lp_seal(uow, cmd, enterprise, member)
-        if seal is not None:
-            seal.use(by_member_id=member.id, contract_id=contract.id)  # PermissionDenied: nothing written
-        subject = _subject(enterprise)
-        stampers = action_stampers(contract, action, cmd.stampers)
-        journal = ContractJournal(uow, contract, at=now, actor=cmd.actor or f"{enterprise.name}/{member.name}",
-                                  ip=cmd.ip)
-        _advance(contract, action, member, enterprise, now)
-        mark = _mark(cmd, seal, enterprise, blobs=blobs, renderer=renderer)
-        marks = {StamperType.TIMESTAMP: Mark(b"", *TIMESTAMP_MM)}
-        kinds = (StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE) if action_type is ActionType.CORPORATE \
-            else (StamperType.SEAL_CORPORATE, StamperType.SEAL_PERSONAL)
-        marks.update({kind: mark for kind in kinds})
-        plan = signing_plan(uow, contract, stampers, marks)
-        credential = ca.issue_event_certificate(subject, at=now)
-        signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
-                                  signer_name=enterprise.name, reason=action.name if action else "签署")
-        uow.certificates.add(credential.certificate)
-        details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
-                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
-        journal.write({"contract.signed": details, "contract.completed": {"documents": signed}})
+        sign_for_enterprise_in(uow, cmd, contract, action_type=action_type, now=now, ca=ca, signer=signer,
+                               blobs=blobs, renderer=renderer)
+        void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
+    delete_void_files(void, blobs)
+
+
+def sign_for_enterprise_in(
+    uow: UnitOfWork, cmd: SignAsCompany | SignAsLegalPerson, contract: Contract, *, action_type: ActionType,
+    now: datetime, ca: CertificateAuthority, signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
+) -> None:
+    """The enterprise's signature inside an open unit of work (the caller commits): also how the
+    sponsor seals a void statement when voiding starts."""
+    check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
+    enterprise = internal_enterprise(uow, cmd.tenant_name)
+    member = acting_member(uow, enterprise, cmd.by_member_id)
+    found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
+    if found is None and not contract.finish_manually:
+        raise NotFoundError(f"{enterprise.name} has no {action_type.value} action in this contract",
+                            field="tenantName")
+    action = found[1] if found else None
+    if isinstance(cmd, SignAsCompany):
+        seal: Seal | None = _company_seal(uow, cmd, contract, enterprise, action)
+    else:
+        seal = _lp_seal(uow, cmd, enterprise, member)
+    if seal is not None:
+        seal.use(by_member_id=member.id, contract_id=contract.id)  # PermissionDenied: nothing written
+    subject = _subject(enterprise)
+    stampers = action_stampers(contract, action, cmd.stampers)
+    journal = ContractJournal(uow, contract, at=now, actor=cmd.actor or f"{enterprise.name}/{member.name}",
+                              ip=cmd.ip)
+    _advance(contract, action, member, enterprise, now)
+    mark = _mark(cmd, seal, enterprise, blobs=blobs, renderer=renderer)
+    marks = {StamperType.TIMESTAMP: Mark(b"", *TIMESTAMP_MM)}
+    kinds = (StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE) if action_type is ActionType.CORPORATE \
+        else (StamperType.SEAL_CORPORATE, StamperType.SEAL_PERSONAL)
+    marks.update({kind: mark for kind in kinds})
+    plan = signing_plan(uow, contract, stampers, marks)
+    credential = ca.issue_event_certificate(subject, at=now)
+    signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
+                              signer_name=enterprise.name, reason=action.name if action else "签署")
+    uow.certificates.add(credential.certificate)
+    details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
+                                seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
+    journal.write({"contract.signed": details, "contract.void_statement_signed": details,
+                   "contract.completed": {"documents": signed}})
 
 
 def _advance(contract: Contract, action: Action | None, member: Member, enterprise: Organization,
