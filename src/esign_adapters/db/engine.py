@@ -191,17 +191,16 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     checked_in = record.info.get("checked_in_at")
     if checked_in is not None and time.monotonic() - checked_in <= IDLE_PING_S:
         return
-    cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("SELECT 1")
-        cursor.fetchall()
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()  # the ping opened a transaction (DB-API connections are not autocommit)
     except Exception as exc:  # noqa: BLE001 - any failure of the ping means a dead connection
         raise sa.exc.DisconnectionError(f"idle connection failed its ping: {exc}") from exc
-    finally:
-        try:
-            cursor.close()
-        except Exception:  # noqa: BLE001, S110 - closing a dead cursor may fail too
-            pass
 
 
 def make_engine(url: str | URL, *, connect_timeout: int = 10, echo: bool = False) -> Engine:
