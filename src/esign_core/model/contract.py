@@ -5,8 +5,7 @@ re-exported here."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import attrs
@@ -15,6 +14,7 @@ from esign_core.errors import DomainError, InvalidTransition, NotFoundError
 from esign_core.model.base import Aggregate, Event, require_text
 from esign_core.model.org import TenantType
 from esign_core.model.signatory import (
+    TERMINATE_ACTIONS,
     Action,
     ActionOperator,
     ActionStatus,
@@ -24,7 +24,6 @@ from esign_core.model.signatory import (
     SignatoryStatus,
     Stamper,
     StamperType,
-    TERMINATE_ACTIONS,
 )
 from esign_core.values import PagePosition
 

@@ -30,7 +30,6 @@ from esign_core.ports.signing import (
 )
 from esign_core.ports.storage import BlobStore
 from esign_core.services.contract_evidence import ContractJournal
-from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.contract_refs import (
     INTERNAL,
     ContractCommand,
@@ -38,6 +37,7 @@ from esign_core.services.contract_refs import (
     internal_enterprise,
     load_contract,
 )
+from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
     TIMESTAMP_MM,
     Mark,

@@ -22,10 +22,10 @@ from esign_core.ports import Clock, IdGenerator, UnitOfWork
 from esign_core.ports.signing import CertificateAuthority, PdfSigner, SealDesign, SealRenderer, SealStyle, Subject
 from esign_core.ports.storage import BlobStore
 from esign_core.services.contract_evidence import ContractJournal
-from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.contract_refs import load_contract
 from esign_core.services.contract_signing import default_seal
 from esign_core.services.contract_specs import normalise_contact
+from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
     TIMESTAMP_MM,
     Mark,
