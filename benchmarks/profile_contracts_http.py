@@ -113,6 +113,14 @@ def main(argv: list[str]) -> None:
         print(f"{'request':<14} {'ms':>7} {'SQL stmts':>9} {'checkouts':>9}")
         for step, (seconds, sql, checkouts, calls) in steps.items():
             print(f"{step:<14} {seconds / calls * 1000:7.1f} {sql / calls:9.1f} {checkouts / calls:9.1f}")
+        stats = getattr(platform.signer, "stats", None)
+        if stats is not None:
+            print(f"signatures: fast path {stats.fast}, pyHanko fallbacks {dict(stats.fallbacks)}")
+        if "--engine" in argv:
+            from benchmarks.bench_contracts_http import engine_contracts_per_minute
+
+            rate = engine_contracts_per_minute(platform, pdf, 3.0)
+            print(f"engine in this process: {rate:.0f} contracts/min = {60_000 / rate:.1f} ms per contract")
         print("time inside Platform.handle per contract, by command:")
         for name, seconds in sorted(handle_time.items(), key=lambda kv: -kv[1]):
             print(f"  {name:<24} {seconds / n * 1000:7.1f} ms")
@@ -120,7 +128,7 @@ def main(argv: list[str]) -> None:
             for line in trace[: len(trace) // n]:
                 print("   ", line)
         if profiler is not None:
-            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
             stats.print_stats(45)
         platform.close()
 
