@@ -178,8 +178,7 @@ def void_contract(
                 uow, SignAsCompany(contract_id=contract.id, tenant_name=sponsor.name, by_member_id=cmd.by_member_id,
                                    seal_id=cmd.seal_id, use_default_seal=cmd.seal_id is None, actor=cmd.actor,
                                    ip=cmd.ip),
-                contract, action_type=ActionType.CORPORATE, now=now, ca=ca, signer=signer, blobs=blobs,
-                renderer=renderer)
+                contract, clock=clock, ca=ca, signer=signer, blobs=blobs, renderer=renderer)
         void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
     deleted, kept = delete_void_files(void, blobs)

@@ -8,6 +8,7 @@ committed together. An unauthorized seal or an action out of turn writes nothing
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import attrs
@@ -164,56 +165,61 @@ def _seal_image(seal: Seal, text: str, style: SealStyle, *, blobs: BlobStore, re
 def _sign_for_enterprise(
     cmd: SignAsCompany | SignAsLegalPerson, *, action_type: ActionType, uow: UnitOfWork, clock: Clock,
     ca: CertificateAuthority, signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
+    voiding: Contract | None = None,
 ) -> None:
+    """``voiding``: the contract whose void statement the sponsor seals inside the caller's open
+    unit of work (:func:`sign_for_enterprise_in`); nothing is committed here then."""
     now = clock.now()
-    with uow:
-        contract = load_contract(uow, cmd)
-        sign_for_enterprise_in(uow, cmd, contract, action_type=action_type, now=now, ca=ca, signer=signer,
-                               blobs=blobs, renderer=renderer)
+    with contextlib.nullcontext() if voiding is not None else uow:
+        check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
+        contract = voiding if voiding is not None else load_contract(uow, cmd)
+        enterprise = internal_enterprise(uow, cmd.tenant_name)
+        member = acting_member(uow, enterprise, cmd.by_member_id)
+        found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
+        if found is None and not contract.finish_manually:
+            raise NotFoundError(f"{enterprise.name} has no {action_type.value} action in this contract",
+                                field="tenantName")
+        action = found[1] if found else None
+        if isinstance(cmd, SignAsCompany):
+            seal: Seal | None = _company_seal(uow, cmd, contract, enterprise, action)
+        else:
+            seal = _lp_seal(uow, cmd, enterprise, member)
+        if seal is not None:
+            seal.use(by_member_id=member.id, contract_id=contract.id)  # PermissionDenied: nothing written
+        subject = _subject(enterprise)
+        stampers = action_stampers(contract, action, cmd.stampers)
+        journal = ContractJournal(uow, contract, at=now, actor=cmd.actor or f"{enterprise.name}/{member.name}",
+                                  ip=cmd.ip)
+        _advance(contract, action, member, enterprise, now)
+        mark = _mark(cmd, seal, enterprise, blobs=blobs, renderer=renderer)
+        marks = {StamperType.TIMESTAMP: Mark(b"", *TIMESTAMP_MM)}
+        kinds = (StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE) if action_type is ActionType.CORPORATE \
+            else (StamperType.SEAL_CORPORATE, StamperType.SEAL_PERSONAL)
+        marks.update({kind: mark for kind in kinds})
+        plan = signing_plan(uow, contract, stampers, marks)
+        credential = ca.issue_event_certificate(subject, at=now)
+        signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
+                                  signer_name=enterprise.name, reason=action.name if action else "签署")
+        uow.certificates.add(credential.certificate)
+        details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
+                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
+        journal.write({"contract.signed": details, "contract.void_statement_signed": details,
+                       "contract.completed": {"documents": signed}})
+        if voiding is not None:
+            return
         void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
     delete_void_files(void, blobs)
 
 
 def sign_for_enterprise_in(
-    uow: UnitOfWork, cmd: SignAsCompany | SignAsLegalPerson, contract: Contract, *, action_type: ActionType,
-    now: datetime, ca: CertificateAuthority, signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
+    uow: UnitOfWork, cmd: SignAsCompany, contract: Contract, *, clock: Clock, ca: CertificateAuthority,
+    signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
 ) -> None:
-    """The enterprise's signature inside an open unit of work (the caller commits): also how the
-    sponsor seals a void statement when voiding starts."""
-    check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
-    enterprise = internal_enterprise(uow, cmd.tenant_name)
-    member = acting_member(uow, enterprise, cmd.by_member_id)
-    found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
-    if found is None and not contract.finish_manually:
-        raise NotFoundError(f"{enterprise.name} has no {action_type.value} action in this contract",
-                            field="tenantName")
-    action = found[1] if found else None
-    if isinstance(cmd, SignAsCompany):
-        seal: Seal | None = _company_seal(uow, cmd, contract, enterprise, action)
-    else:
-        seal = _lp_seal(uow, cmd, enterprise, member)
-    if seal is not None:
-        seal.use(by_member_id=member.id, contract_id=contract.id)  # PermissionDenied: nothing written
-    subject = _subject(enterprise)
-    stampers = action_stampers(contract, action, cmd.stampers)
-    journal = ContractJournal(uow, contract, at=now, actor=cmd.actor or f"{enterprise.name}/{member.name}",
-                              ip=cmd.ip)
-    _advance(contract, action, member, enterprise, now)
-    mark = _mark(cmd, seal, enterprise, blobs=blobs, renderer=renderer)
-    marks = {StamperType.TIMESTAMP: Mark(b"", *TIMESTAMP_MM)}
-    kinds = (StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE) if action_type is ActionType.CORPORATE \
-        else (StamperType.SEAL_CORPORATE, StamperType.SEAL_PERSONAL)
-    marks.update({kind: mark for kind in kinds})
-    plan = signing_plan(uow, contract, stampers, marks)
-    credential = ca.issue_event_certificate(subject, at=now)
-    signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
-                              signer_name=enterprise.name, reason=action.name if action else "签署")
-    uow.certificates.add(credential.certificate)
-    details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
-                                seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
-    journal.write({"contract.signed": details, "contract.void_statement_signed": details,
-                   "contract.completed": {"documents": signed}})
+    """The company seal inside an open unit of work (the caller commits): how the sponsor seals a
+    void statement when voiding starts."""
+    _sign_for_enterprise(cmd, action_type=ActionType.CORPORATE, uow=uow, clock=clock, ca=ca, signer=signer,
+                         blobs=blobs, renderer=renderer, voiding=contract)
 
 
 def _advance(contract: Contract, action: Action | None, member: Member, enterprise: Organization,
