@@ -18,7 +18,7 @@ import attrs
 
 from esign_core.errors import ConcurrencyError, DomainError, EsignError, PermissionDenied
 from esign_core.model.base import require_text
-from esign_core.model.contract import ActionStatus, ActionType, Contract, ContractStatus, SignatoryStatus
+from esign_core.model.contract import ActionStatus, Contract, ContractStatus, SignatoryStatus
 from esign_core.model.document import Document
 from esign_core.model.policy import SigningSettings
 from esign_core.model.signing_rules import void_removes_original
