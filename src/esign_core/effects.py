@@ -25,7 +25,7 @@ import attrs
 from esign_core.model.base import Event
 from esign_core.model.callback_settings import CallbackSettings
 from esign_core.model.certification import CertificationChanged
-from esign_core.model.contract import ContractCompleted, ContractEnded
+from esign_core.model.contract import ContractCompleted, ContractEnded, VoidRequested
 from esign_core.model.outbox import MessageKind, OutboxMessage, OutboxQuery
 from esign_core.model.seal_callbacks import MULTIPART, SealCallbackDue, SealMessageDue, SealMessageKind
 
@@ -164,9 +164,11 @@ def certification_callback(event: CertificationChanged, source: Any, lookup: Any
 
 
 # -- contracts ----------------------------------------------------------------------------------
-@effect(ContractCompleted, ContractEnded)
-def contract_callback(event: ContractCompleted | ContractEnded, source: Any, lookup: Any) -> list[OutboxDraft]:
-    """A contract's final status to its business category's callback URL (none set: nothing)."""
+@effect(ContractCompleted, ContractEnded, VoidRequested)
+def contract_callback(event: ContractCompleted | ContractEnded | VoidRequested, source: Any,
+                      lookup: Any) -> list[OutboxDraft]:
+    """A contract's final status (and TERMINATING, when voiding starts) to its business category's
+    callback URL (none set: nothing)."""
     category_id = getattr(source, "category_id", None)
     if category_id is None:
         return []
@@ -174,7 +176,8 @@ def contract_callback(event: ContractCompleted | ContractEnded, source: Any, loo
     url = getattr(category, "callback_url", None)
     if not url:
         return []
-    status = "COMPLETE" if isinstance(event, ContractCompleted) else event.status.value
+    status = "COMPLETE" if isinstance(event, ContractCompleted) else \
+        "TERMINATING" if isinstance(event, VoidRequested) else event.status.value
     data = {"contractId": str(event.contract_id), "bizId": getattr(source, "biz_id", None) or "",
             "sn": getattr(source, "sn", None) or "", "subject": getattr(source, "subject", ""),
             "categoryId": str(category_id), "status": status,

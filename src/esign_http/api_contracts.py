@@ -290,10 +290,12 @@ def recall_contract(request: Req, contract_id: str, data: RecallIn) -> None:
 def void_contract(request: Req, contract_id: str, data: VoidIn) -> VoidOut:
     command = VoidContract(contract_id=_contract_id(contract_id), seal_id=parse_id(data.seal_id, "seal_id",
                                                                                    required=True),
+                           by_member_id=getattr(_app(request), "member_id", None),
                            reason=data.reason, remove_original=data.remove_original, **_who(request))
     result = platform_of(request).handle(command)
     removed = result.removed_original if isinstance(result, VoidResult) else False
-    return VoidOut(contract_id=contract_id, removed_original=removed)
+    status = result.status.value if isinstance(result, VoidResult) else "TERMINATED"
+    return VoidOut(contract_id=contract_id, removed_original=removed, status=status)
 
 
 @delete("/contracts/{contract_id:str}", sync_to_thread=True, status_code=204, tags=_TAGS, opt=_OPT,

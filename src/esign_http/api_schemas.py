@@ -296,6 +296,8 @@ class ContractOut:
 class VoidOut:
     contract_id: str
     removed_original: bool
+    #: TERMINATING while the other parties sign the void statement, else TERMINATED
+    status: str = "TERMINATED"
 
 
 @dataclass

@@ -227,10 +227,13 @@ def delete_contract(request: Req, data: Multipart) -> dict[str, Any]:
 
 @post("/contract/cancel", sync_to_thread=True, status_code=200)
 def cancel_contract(request: Req, data: Multipart) -> dict[str, Any]:
-    """Void (作废) a COMPLETE contract: ``sealId`` (for the void statement), ``reason``,
-    ``removeContract``."""
+    """Void (作废) a COMPLETE contract: a void statement is generated and sealed for the sponsor
+    with ``sealId`` by the app's member; the contract is TERMINATING until every other party has
+    signed the statement (signbycompany / signbyperson / the sign link), then TERMINATED.
+    ``reason``, ``removeContract`` (when the void policy lets the operator choose)."""
     f = Fields(data)
     command = VoidContract(**_ref(request, f), seal_id=f.id("sealId", required=True),
+                           by_member_id=app_of(request).member_id,
                            reason=f.text("reason", max_len=500) or "", remove_original=(
                                f.boolean("removeContract", False) if f.has("removeContract") else None),
                            **_who(request))

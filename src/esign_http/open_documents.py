@@ -53,16 +53,34 @@ def _who(request: Req) -> dict[str, Any]:
 
 
 # -- app scoping -------------------------------------------------------------------------------
+_PLATFORM_ORG_ID = "_open_platform_org_id"
+
+
+def platform_org_id(request: Req) -> int | None:
+    """The platform enterprise's id, read once per process: it is created when the platform is
+    initialised and never changes, and every open API request asks whether its app belongs to it
+    (a statement and a pooled connection per request before, ADR 0049). None before setup."""
+    platform = platform_of(request)
+    cached: int | None = getattr(platform, _PLATFORM_ORG_ID, None)
+    if cached is None:
+        with platform.uow() as uow:
+            org = uow.organizations.platform()
+        if org is None:
+            return None
+        cached = org.id
+        setattr(platform, _PLATFORM_ORG_ID, cached)
+    return cached
+
+
 def require_contract_scope(request: Req, ref: dict[str, Any]) -> Contract | None:
     """Refuse (PermissionDenied → code 1000000, HTTP 200) an app bound to an enterprise other than
     the platform enterprise acting on a contract that enterprise neither sponsors (tenant) nor
     signs (a company signatory of that name). ``ref`` is :meth:`Fields.contract_ref`. Returns the
     contract when it was loaded (scoped apps), None for platform apps; raises NotFoundError."""
     app = app_of(request)
+    if app.tenant_id == platform_org_id(request):
+        return None
     with platform_of(request).uow() as uow:
-        platform_org = uow.organizations.platform()
-        if platform_org is not None and app.tenant_id == platform_org.id:
-            return None
         contract = load_contract(uow, ContractCommand(**ref))
         enterprise = uow.organizations.get(app.tenant_id)
     if contract.tenant_id == app.tenant_id or any(
@@ -77,10 +95,9 @@ def scoped_tenant_name(request: Req, tenant_name: str | None) -> str | None:
     """The sponsor of a contract a scoped app creates: its own enterprise (the default); naming
     another enterprise is refused. Platform apps keep ``tenant_name`` as given."""
     app = app_of(request)
+    if app.tenant_id == platform_org_id(request):
+        return tenant_name
     with platform_of(request).uow() as uow:
-        platform_org = uow.organizations.platform()
-        if platform_org is not None and app.tenant_id == platform_org.id:
-            return tenant_name
         enterprise = uow.organizations.get(app.tenant_id)
     if tenant_name and tenant_name != enterprise.name:
         raise PermissionDenied("no permission: an app creates contracts for its own enterprise", field="tenantName")

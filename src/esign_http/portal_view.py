@@ -62,9 +62,13 @@ class PortalView:
     def turn(self) -> ActionType | None:
         """The kind of action the viewer signs now (a company's seal before its legal person's),
         None when it is not their turn."""
-        if self.contract.status is not ContractStatus.SIGNING:
+        if self.contract.status is ContractStatus.TERMINATING:  # the void statement (作废声明)
+            wanted: tuple[ActionType, ...] = (
+                (ActionType.TERMINATE_CORPORATE,) if self.company else (ActionType.TERMINATE_PERSONAL,))
+        elif self.contract.status is not ContractStatus.SIGNING:
             return None
-        wanted = (ActionType.CORPORATE, ActionType.LP) if self.company else (ActionType.PERSONAL,)
+        else:
+            wanted = (ActionType.CORPORATE, ActionType.LP) if self.company else (ActionType.PERSONAL,)
         open_ = {a.type for a in self.signatory.actions if a.status is ActionStatus.SIGNING}
         return next((kind for kind in wanted if kind in open_), None)
 

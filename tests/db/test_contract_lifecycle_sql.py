@@ -34,6 +34,7 @@ from esign_core.testing import (
     PlainPasswordHasher,
     SequentialIds,
 )
+from esign_core.testing.fakes import FakeDocumentConverter
 from esign_core.values import PagePosition
 from tests.db.conftest import UowFactory
 
@@ -52,7 +53,7 @@ class Site:
             clock=self.clock, ids=self.ids, hasher=PlainPasswordHasher(), licences=licences,
             ca=FakeCertificateAuthority(ids=self.ids, clock=self.clock), signer=FakePdfSigner(),
             screener=FakePdfScreener(), validator=FakeSignatureValidator(), blobs=self.blobs,
-            renderer=FakeSealRenderer(),
+            renderer=FakeSealRenderer(), converter=FakeDocumentConverter(),
         )
         code = licences.issue(product_code="PC-1", expires_at=self.clock.now() + timedelta(days=365))
         result = self.handle(InitializePlatform(
@@ -116,12 +117,26 @@ def test_a_contract_is_signed_completed_and_voided_with_its_files_destroyed(site
     assert actions.count("contract.signed") == 2 and actions[-1] == "contract.completed"
 
     files = [ref.key for ref in document.blobs]
-    result = site.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=True))
-    assert (result.deleted_files, result.kept_files) == (3, ())
+    result = site.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=True,
+                                      seal_id=site.seal.id, by_member_id=site.member.id))
+    assert (result.status, result.deleted_files) == (ContractStatus.TERMINATING, 0)
+    with site.uow() as uow:  # the void statement and its actions survive the round trip through the tables
+        voiding = uow.contracts.get(contract_id)
+        assert (voiding.status, voiding.void_statement_id, voiding.void_remove_original) == (
+            ContractStatus.TERMINATING, result.statement_id, True)
+        assert [a.type for s in voiding.signatories for a in s.actions] == [
+            ActionType.CORPORATE, ActionType.TERMINATE_CORPORATE, ActionType.PERSONAL, ActionType.TERMINATE_PERSONAL]
+        assert uow.documents.get(result.statement_id).revisions == 1
+    assert all(key in site.blobs.objects for key in files)
+    site.handle(SignAsPerson(contract_id=contract_id, name="王五", contact="13900139002"))
     assert not any(key in site.blobs.objects for key in files)
     with site.uow() as uow:
         assert uow.documents.get(doc).destroyed
+        assert not uow.documents.get(result.statement_id).destroyed
         assert uow.contracts.get(contract_id).status is ContractStatus.TERMINATED
+        actions = [e.record.action for e in uow.evidence.entries(contract_id=contract_id)]
+    assert actions[-5:] == ["contract.void_requested", "contract.void_statement_signed",
+                            "contract.void_statement_signed", "contract.voided", "document.destroyed"]
 
 
 def test_an_unauthorized_seal_commits_nothing(site: Site) -> None:

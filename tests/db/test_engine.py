@@ -204,3 +204,34 @@ def test_a_one_letter_password_does_not_mangle_the_error_message() -> None:
     assert scrub('database "db" does not exist; password x was sent', url) == (
         'database "db" does not exist; password *** was sent'
     )
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_pooled_connection_killed_while_idle_is_replaced_at_checkout(kind: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``pool_pre_ping`` (a round trip per checkout): an idle connection is pinged, a dead one
+    replaced; a busy one is not pinged at all (ADR 0049)."""
+    import esign_adapters.db.engine as engine_module
+
+    pid_sql, kill_sql = (("SELECT pg_backend_pid()", "SELECT pg_terminate_backend({})") if kind == "postgresql"
+                         else ("SELECT CONNECTION_ID()", "KILL {}"))
+    engine = make_engine(reachable_url(kind))
+    killer = make_engine(reachable_url(kind))
+    pings: list[int] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: pings.append(1))
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(sa.text(pid_sql)).scalar()
+        with engine.connect() as conn:  # just checked in: not idle, no ping, same connection
+            assert conn.execute(sa.text(pid_sql)).scalar() == first
+        with killer.connect() as conn:
+            conn.execute(sa.text(kill_sql.format(int(first))))
+            conn.commit()
+        monkeypatch.setattr(engine_module, "IDLE_PING_S", -1.0)  # every connection counts as idle now
+        with engine.connect() as conn:
+            second = conn.execute(sa.text(pid_sql)).scalar()
+        assert second != first
+    finally:
+        engine.dispose()
+        killer.dispose()

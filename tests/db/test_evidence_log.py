@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+import esign_adapters.db.evidence as evidence_module
 from esign_adapters.db import evidence as sql_evidence
 from esign_adapters.db import tables
 from esign_adapters.db.engine import make_engine
@@ -305,6 +306,7 @@ def test_a_head_moved_by_another_writer_is_a_concurrency_error_not_a_fork(sqlite
     delete_rows(sqlite_engine)
     make = _factory(sqlite_engine)
     append(make, record(1))
+    evidence_module._HEADS.clear()  # no remembered head: the append reads and locks the head row
     uow = make()
     with uow:
         uow.evidence.append(record(2))
@@ -322,6 +324,27 @@ def test_a_head_moved_by_another_writer_is_a_concurrency_error_not_a_fork(sqlite
         with pytest.raises(ConcurrencyError):
             uow.commit()
     assert [(e.sequence, e.record.details["n"]) for e in entries(make)] == [(1, 1), (2, 3)]
+    assert verify_evidence(uow=make()).ok
+
+
+def test_a_remembered_head_that_moved_falls_back_to_reading_it_and_never_forks(sql_engine: Engine) -> None:
+    """The append chains onto the head this process wrote last without reading it (ADR 0049); when
+    another process (or a rolled-back transaction) moved the head, the compare-and-set misses and
+    the append reads and locks the head: the chain goes on after the other writer's entry."""
+    delete_rows(sql_engine)
+    make = _factory(sql_engine)
+    append(make, record(1))
+    (remembered,) = evidence_module._HEADS[sql_engine].values()
+    assert remembered[0] == 1
+    append(make, record(2))
+    evidence_module._HEADS[sql_engine] = {node: remembered for node in evidence_module._HEADS[sql_engine]}  # stale
+    append(make, record(3))
+    assert [(e.sequence, e.record.details["n"]) for e in entries(make)] == [(1, 1), (2, 2), (3, 3)]
+    assert verify_evidence(uow=make()).ok
+    # a forged hint with the right sequence but another hash misses too
+    evidence_module._HEADS[sql_engine] = {node: (3, "0" * 64) for node in evidence_module._HEADS[sql_engine]}
+    append(make, record(4))
+    assert [e.sequence for e in entries(make)] == [1, 2, 3, 4]
     assert verify_evidence(uow=make()).ok
 
 

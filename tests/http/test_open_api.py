@@ -148,8 +148,21 @@ def test_open_api_flow_from_upload_to_a_validated_download(world) -> None:  # ty
     refused = api.post_form("/contract/recall", {"contractId": contract_id, "reason": "too late"})
     assert refused.status_code == 200 and refused.json()["code"] == 3001008
 
+    # void (作废): a statement is generated and sealed for the sponsor; the person signs it too
     ok(api.post_form("/contract/cancel", {"contractId": contract_id, "sealId": world["seal_id"], "reason": "作废"}))
+    contract = ok(api.get("/contract/detail", contractId=contract_id))["contract"]
+    assert (contract["status"], contract["statusDesc"]) == ("TERMINATING", "作废中")
+    statement_id = contract["documents"][-1]["id"]
+    assert [d["id"] for d in contract["documents"]] == [document_id, statement_id]
+    assert [(a["type"], a["status"]) for s in contract["signatories"] for a in s["actions"]] == [
+        ("CORPORATE", "SIGNED"), ("TERMINATE_CORPORATE", "SIGNED"), ("PERSONAL", "SIGNED"),
+        ("TERMINATE_PERSONAL", "SIGNING")]
+    ok(api.post_json("/contract/signbyperson", {"contractId": contract_id, **PERSON}))
     assert ok(api.get("/contract/detail", contractId=contract_id))["contract"]["status"] == "TERMINATED"
+    statement = api.get("/document/download", documentId=statement_id).content
+    report = world["platform"].validator.validate(statement)
+    assert report.indication.value == "TOTAL_PASSED" and len(report.signatures) == 2
+    assert api.get("/document/download", documentId=document_id).content == pdf  # the void policy kept it
 
 
 def test_a_different_request_with_a_used_biz_id_is_a_parameter_error(world) -> None:  # type: ignore[no-untyped-def]

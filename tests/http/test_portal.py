@@ -254,3 +254,44 @@ def test_the_open_api_issues_a_sign_link_that_opens_the_portal(portal):
     stranger = client.post("/open/contract/signurl", json={**body, "contact": "13700137000"},
                            headers=qys_headers(credentials.app_token, credentials.app_secret))
     assert stranger.json()["code"] != 0
+
+
+def _portal_sign(client, path: str, token: str):  # type: ignore[no-untyped-def]
+    page = client.get(path)
+    assert "我已仔细阅读文件，并同意签署" in page.text, page.text
+    return client.post("/portal/sign", data={"_csrf_token": csrf_of(page.text), "viewToken": token, "confirm": "on",
+                                             "signature_mode": "generated", "id_number": ID_NUMBER},
+                       follow_redirects=False)
+
+
+def test_a_void_statement_is_signed_in_the_portal_and_the_destroy_policy_removes_the_original(portal):
+    client, platform, token, path = portal["client"], portal["platform"], portal["token"], portal["path"]
+    contract_id, doc = portal["contract_id"], portal["document_id"]
+    set_section(platform, SigningSettings(signer_verification=SignerVerification.NONE, void_policy="DESTROY_ORIGINAL"))
+    assert _portal_sign(client, path, token).status_code in (302, 303)
+    assert contract_status(platform, contract_id) is ContractStatus.COMPLETE
+    with platform.uow() as uow:
+        original_files = uow.documents.get(doc).blobs
+    credentials = platform.handle(CreateApp(name="ERP"))
+    form = {"contractId": str(contract_id), "sealId": "1", "reason": "双方协商作废"}
+    r = client.post("/open/contract/cancel", files={k: (None, v) for k, v in form.items()},
+                    headers=qys_headers(credentials.app_token, credentials.app_secret))
+    assert r.status_code == 200 and r.json()["code"] == 0, r.text
+    assert contract_status(platform, contract_id) is ContractStatus.TERMINATING
+    assert all(platform.blob_store.exists(ref) for ref in original_files)  # kept until every party has signed
+
+    page = client.get(path)  # the same link now shows the void statement to sign
+    assert "作废声明" in page.text
+    r = _portal_sign(client, path, token)
+    assert r.status_code in (302, 303), r.text
+    with platform.uow() as uow:
+        contract = uow.contracts.get(contract_id)
+        original, statement = uow.documents.get(doc), uow.documents.get(contract.void_statement_id)
+        actions = [e.record.action for e in uow.evidence.entries(contract_id=contract_id)]
+    assert contract.status is ContractStatus.TERMINATED
+    assert original.destroyed and not any(platform.blob_store.exists(ref) for ref in original_files)
+    assert actions[-3:] == ["contract.void_statement_signed", "contract.voided", "document.destroyed"]
+    signed = platform.blob_store.read(statement.current)
+    report = platform.validator.validate(signed)
+    assert report.indication.value == "TOTAL_PASSED" and len(report.signatures) == 1
+    assert "此合同当前无需您处理" in client.get(path).text  # nothing left to sign

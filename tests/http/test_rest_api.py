@@ -112,6 +112,11 @@ def test_app_signed_lifecycle_from_upload_to_a_validated_download(world) -> None
 
     voided = api.call("POST", f"/contracts/{contract_id}/void", json={"seal_id": world["seal_id"], "reason": "作废"})
     assert voided.status_code == 200, voided.text
+    assert voided.json()["status"] == "TERMINATING"  # the person signs the void statement too
+    assert api.call("GET", f"/contracts/{contract_id}").json()["status"] == "TERMINATING"
+    signed = api.call("POST", f"/contracts/{contract_id}/sign/person", json={
+        "tenant_name": PERSON["tenantName"], "contact": PERSON["contact"], "id_number": PERSON["cardNo"]})
+    assert signed.status_code == 204, signed.text
     assert api.call("GET", f"/contracts/{contract_id}").json()["status"] == "TERMINATED"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ from esign_core.model.contract import (
     SignatoryStatus,
     Stamper,
     StamperType,
+    VoidRequested,
 )
 from esign_core.model.document import Document
 from esign_core.model.org import TenantType
@@ -477,15 +479,24 @@ def completed() -> Contract:
     return c
 
 
+STATEMENT = 900
+
+
+def _request_void(c: Contract, reason: str = "双方协商作废", at: datetime = T0) -> None:
+    ids = itertools.count(1000)
+    c.request_void(reason=reason, at=at, statement_id=STATEMENT, remove_original=False, next_id=lambda: next(ids))
+
+
 def terminating() -> Contract:
     c = completed()
-    c.request_void(reason="双方协商作废", at=T0)
+    _request_void(c)
     return c
 
 
 def terminated() -> Contract:
     c = terminating()
-    c.complete_void(at=T0)
+    for _s, a in c.void_actions:
+        c.sign(action_id=a.id, by=SIGNER, at=T0)
     return c
 
 
@@ -544,18 +555,39 @@ def test_expire_of_a_draft_is_refused() -> None:
 def test_void_goes_from_complete_through_terminating_to_terminated() -> None:
     contract = completed()
     contract.collect_events()
-    contract.request_void(reason="双方协商作废", at=T0)
+    _request_void(contract)
     assert contract.status is ContractStatus.TERMINATING
     assert contract.comments == "双方协商作废"
-    contract.complete_void(at=EXPIRES)
+    assert contract.document_ids[-1] == STATEMENT
+    (corp, corp_void), (person, person_void) = contract.void_actions
+    assert (corp_void.type, person_void.type) == (ActionType.TERMINATE_CORPORATE, ActionType.TERMINATE_PERSONAL)
+    assert [p.document_id for p in corp_void.stampers] == [STATEMENT]
+    with pytest.raises(InvalidTransition):  # the original actions are done; only the statement is signed now
+        contract.sign(action_id=CORP_ACTION, by=SIGNER, at=T0)
+    with pytest.raises(InvalidTransition):
+        contract.complete_void(at=T0)
+    contract.sign(action_id=corp_void.id, by=SIGNER, at=T0)
+    with pytest.raises(InvalidTransition):
+        contract.sign(action_id=corp_void.id, by=SIGNER, at=T0)
+    assert contract.status is ContractStatus.TERMINATING
+    contract.sign(action_id=person_void.id, by=SIGNER, at=EXPIRES)  # after the signing expiry: still allowed
     assert contract.status is ContractStatus.TERMINATED
-    assert contract.collect_events() == [ContractEnded(1, ContractStatus.TERMINATED, "双方协商作废", EXPIRES)]
+    events = contract.collect_events()
+    assert events[0] == VoidRequested(1, STATEMENT, "双方协商作废", T0)
+    assert events[-1] == ContractEnded(1, ContractStatus.TERMINATED, "双方协商作废", EXPIRES)
+
+
+def test_a_statement_action_cannot_be_signed_outside_voiding() -> None:
+    contract = terminated()
+    (_s, action), _ = contract.void_actions
+    with pytest.raises(InvalidTransition):
+        contract.sign(action_id=action.id, by=SIGNER, at=T0)
 
 
 def test_void_of_a_contract_in_signing_is_refused() -> None:
     contract = sent()
     with pytest.raises(InvalidTransition):
-        contract.request_void(reason="作废", at=T0)
+        _request_void(contract, "作废")
     with pytest.raises(InvalidTransition):
         completed().complete_void(at=T0)
 
@@ -563,8 +595,9 @@ def test_void_of_a_contract_in_signing_is_refused() -> None:
 def test_void_with_a_blank_reason_is_refused_and_changes_nothing() -> None:
     contract = completed()
     with pytest.raises(InvalidValue):
-        contract.request_void(reason="", at=T0)
+        _request_void(contract, "")
     assert contract.status is ContractStatus.COMPLETE
+    assert contract.void_actions == []
 
 
 def test_force_finish_ends_signing_and_finishes_open_actions() -> None:

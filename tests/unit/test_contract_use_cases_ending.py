@@ -5,11 +5,13 @@ download rule for unfinished files."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import attrs
 import pytest
 
-from esign_core.errors import DomainError, InvalidTransition, InvalidValue
-from esign_core.model.contract import ActionStatus, ContractStatus
+from esign_core.errors import DomainError, InvalidTransition, InvalidValue, PermissionDenied
+from esign_core.model.contract import ActionStatus, ActionType, ContractStatus
 from esign_core.model.policy import SigningSettings
 from esign_core.model.signing_rules import can_download
 from esign_core.services.contract_ending import (
@@ -127,26 +129,80 @@ def test_the_signatory_whose_turn_it_is_rejects(world: World) -> None:
 
 
 # -- void -------------------------------------------------------------------------------------------
+def _start_void(world: World, contract_id: int, **kw: Any) -> VoidResult:
+    """The sponsor (the platform enterprise, first signatory) asks to void and seals the statement."""
+    fields: dict[str, Any] = {"contract_id": contract_id, "reason": "作废", "seal_id": world.seal_id,
+                              "by_member_id": world.admin_member_id}
+    fields.update(kw)
+    return world.handle(VoidContract(**fields))  # type: ignore[no-any-return]
+
+
+def _void(world: World, contract_id: int, **kw: Any) -> VoidResult:
+    """Voiding through to the end: the person signs the statement too."""
+    result = _start_void(world, contract_id, **kw)
+    assert result.status is ContractStatus.TERMINATING
+    world.sign_person(contract_id)
+    return result
+
+
+def test_void_starts_with_a_statement_the_sponsor_seals_and_waits_for_the_other_party(world: World) -> None:
+    contract_id = _completed(world)
+    originals = _files(world, contract_id)
+    result = _start_void(world, contract_id, reason="双方协商作废")
+    contract = world.contract(contract_id)
+    assert (result.status, contract.status, contract.comments) == (
+        ContractStatus.TERMINATING, ContractStatus.TERMINATING, "双方协商作废")
+    assert contract.void_statement_id == result.statement_id and result.statement_id in contract.document_ids
+    company, person = contract.signatories
+    assert [(a.type, a.status) for a in company.actions][-1] == (ActionType.TERMINATE_CORPORATE, ActionStatus.SIGNED)
+    assert [(a.type, a.status) for a in person.actions][-1] == (ActionType.TERMINATE_PERSONAL, ActionStatus.SIGNING)
+    with world.uow() as uow:
+        statement = uow.documents.get(result.statement_id)
+    assert statement.revisions == 1  # the sponsor's seal; the originals are untouched
+    assert _files(world, contract_id)[: len(originals)] == originals
+    assert world.actions(contract_id)[-2:] == ["contract.void_requested", "contract.void_statement_signed"]
+    # while voiding, signing the original again is refused: the person signs the statement
+    world.sign_person(contract_id)
+    contract = world.contract(contract_id)
+    assert contract.status is ContractStatus.TERMINATED
+    with world.uow() as uow:
+        assert uow.documents.get(result.statement_id).revisions == 2
+    assert world.actions(contract_id)[-2:] == ["contract.void_statement_signed", "contract.voided"]
+
+
+def test_the_statement_cannot_be_signed_twice_and_a_signing_contract_cannot_be_voided(world: World) -> None:
+    contract_id = _completed(world)
+    _start_void(world, contract_id)
+    with pytest.raises(InvalidTransition):
+        world.sign_company(contract_id)
+    assert world.contract(contract_id).status is ContractStatus.TERMINATING
+
+
 def test_void_keeps_the_original_when_the_operator_does_not_ask_to_remove_it(world: World) -> None:
     contract_id = _completed(world)
     files = _files(world, contract_id)
-    result = world.handle(VoidContract(contract_id=contract_id, reason="双方协商作废"))
-    assert result == VoidResult(contract_id, removed_original=False)
+    result = _void(world, contract_id, reason="双方协商作废")
+    assert result.removed_original is False
     assert world.contract(contract_id).status is ContractStatus.TERMINATED
     assert all(key in world.platform.blobs.objects for key in files)
     assert world.actions(contract_id)[-1] == "contract.voided"
 
 
-def test_void_with_destroy_deletes_every_file_and_the_evidence_keeps_the_hashes(world: World) -> None:
+def test_void_with_destroy_deletes_every_file_when_the_last_party_signs(world: World) -> None:
     contract_id = _completed(world)
     files = _files(world, contract_id)
     assert len(files) == 3  # original and two signed revisions
-    result = world.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=True))
-    assert (result.removed_original, result.deleted_files, result.kept_files) == (True, 3, ())
+    result = _start_void(world, contract_id, remove_original=True)
+    assert result.removed_original and (result.deleted_files, result.kept_files) == (0, ())
+    assert all(key in world.platform.blobs.objects for key in files)  # kept until the void completes
+    world.sign_person(contract_id)
     assert not any(key in world.platform.blobs.objects for key in files)
     with world.uow() as uow:
-        doc = uow.documents.of_contract(contract_id)[0]
-    assert doc.destroyed
+        docs = {d.id: d for d in uow.documents.of_contract(contract_id)}
+    statement = docs.pop(result.statement_id)
+    (doc,) = docs.values()
+    assert doc.destroyed and not statement.destroyed
+    assert all(world.platform.blobs.exists(ref) for ref in statement.blobs)
     voided, destroyed = world.evidence(contract_id)[-2:]
     assert (voided.action, destroyed.action) == ("contract.voided", "document.destroyed")
     assert voided.details["remove_original"] is True
@@ -159,11 +215,31 @@ def test_void_with_destroy_keeps_a_file_another_document_uses(world: World) -> N
     with world.uow() as uow:
         original = uow.documents.of_contract(contract_id)[0].original
     twin = world.handle(CreateDocument(title="同一文件", pdf=world.platform.blobs.read(original)))
-    result = world.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=True))
-    assert result.kept_files == (original.key,)
+    _void(world, contract_id, remove_original=True)
     assert world.platform.blobs.exists(original)
     with world.uow() as uow:
         assert not uow.documents.get(twin).destroyed
+
+
+def test_a_contract_the_sponsor_alone_signed_is_voided_at_once(world: World) -> None:
+    command = world.two_party()
+    contract_id = world.handle(attrs.evolve(command, signatories=command.signatories[:1]))
+    world.sign_company(contract_id)
+    files = _files(world, contract_id)
+    result = _start_void(world, contract_id, remove_original=True)
+    assert (result.status, result.deleted_files) == (ContractStatus.TERMINATED, len(files))
+    assert world.contract(contract_id).status is ContractStatus.TERMINATED
+
+
+def test_a_failed_sponsor_seal_writes_nothing(world: World) -> None:
+    contract_id = _completed(world)
+    foreign = world.add_seal(authorized=False)
+    with pytest.raises(PermissionDenied):
+        _start_void(world, contract_id, seal_id=foreign)
+    contract = world.contract(contract_id)
+    assert contract.status is ContractStatus.COMPLETE and contract.void_statement_id is None
+    assert [a.type for s in contract.signatories for a in s.actions] == [ActionType.CORPORATE, ActionType.PERSONAL]
+    assert world.actions(contract_id)[-1] == "contract.completed"
 
 
 @pytest.mark.parametrize("policy, choice", [("KEEP_ORIGINAL", True), ("DESTROY_ORIGINAL", False)])
@@ -172,7 +248,7 @@ def test_void_refuses_a_choice_the_policy_forbids_and_changes_nothing(world: Wor
     contract_id = _completed(world)
     world.settings(void_policy=policy)
     with pytest.raises(DomainError) as caught:
-        world.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=choice))
+        _start_void(world, contract_id, remove_original=choice)
     assert caught.value.fields["field"] == "removeContract"
     assert world.contract(contract_id).status is ContractStatus.COMPLETE
 
@@ -181,29 +257,31 @@ def test_the_destroy_policy_removes_the_original_without_being_asked(world: Worl
     contract_id = _completed(world)
     files = _files(world, contract_id)
     world.settings(void_policy="DESTROY_ORIGINAL")
-    assert world.handle(VoidContract(contract_id=contract_id, reason="作废")).removed_original
+    assert _void(world, contract_id).removed_original
     assert not any(key in world.platform.blobs.objects for key in files)
 
 
 def test_the_keep_policy_keeps_the_original(world: World) -> None:
     contract_id = _completed(world)
     world.settings(void_policy="KEEP_ORIGINAL")
-    result = world.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=False))
+    files = _files(world, contract_id)
+    result = _void(world, contract_id, remove_original=False)
     assert not result.removed_original
+    assert all(key in world.platform.blobs.objects for key in files)
 
 
 def test_void_of_a_contract_in_signing_is_refused(world: World) -> None:
     contract_id = world.create()
     files = _files(world, contract_id)
     with pytest.raises(InvalidTransition):
-        world.handle(VoidContract(contract_id=contract_id, reason="作废", remove_original=True))
+        _start_void(world, contract_id, remove_original=True)
     assert all(key in world.platform.blobs.objects for key in files)
 
 
 def test_void_needs_a_reason(world: World) -> None:
     contract_id = _completed(world)
     with pytest.raises(InvalidValue):
-        world.handle(VoidContract(contract_id=contract_id, reason=" "))
+        _start_void(world, contract_id, reason=" ")
 
 
 # -- finish and force-finish -------------------------------------------------------------------

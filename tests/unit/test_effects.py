@@ -161,4 +161,20 @@ def test_the_dispatcher_passes_the_encoding_files_and_notices_on(world: SealWorl
 
 def test_every_registered_effect_is_for_an_event_type() -> None:
     assert {t.__name__ for t in EFFECTS} == {"SealCallbackDue", "SealMessageDue", "CertificationChanged",
-                                             "ContractCompleted", "ContractEnded"}
+                                             "ContractCompleted", "ContractEnded", "VoidRequested"}
+
+
+def test_voiding_starts_with_a_terminating_callback_to_the_category() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from esign_core.effects import contract_callback
+    from esign_core.model.contract import VoidRequested
+
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    category = SimpleNamespace(callback_url="https://erp.example.com/cb")
+    lookup = SimpleNamespace(categories=SimpleNamespace(find=lambda _id: category))
+    source = SimpleNamespace(category_id=7, biz_id="ERP-1", sn="", subject="采购合同")
+    [draft] = contract_callback(VoidRequested(5, 9, "双方协商作废", at), source, lookup)
+    assert draft.payload["data"]["status"] == "TERMINATING" and draft.payload["data"]["reason"] == "双方协商作废"
+    assert draft.idempotency_key == "contract:5:TERMINATING"

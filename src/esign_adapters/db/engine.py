@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -169,12 +170,46 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: A pooled connection idle for longer than this is pinged at checkout (ADR 0049).
+IDLE_PING_S = 10.0
+#: Connections are replaced after an hour (server-side idle timeouts, MySQL's wait_timeout).
+POOL_RECYCLE_S = 3600
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """``pool_pre_ping`` for connections that sat idle: a ``SELECT 1`` only when the connection was
+    unused for more than IDLE_PING_S (a server restart or a firewall dropping idle connections
+    shows there). A dead connection raises DisconnectionError, on which the pool discards it and
+    checks out another (up to three times). Under load connections are never idle that long, so the
+    round trip ``pool_pre_ping`` paid at every checkout — three per open API request — is gone; a
+    connection that dies while in use fails that one transaction (nothing is committed) and
+    SQLAlchemy invalidates the pool's connections, so the next request reconnects."""
+    checked_in = record.info.get("checked_in_at")
+    if checked_in is not None and time.monotonic() - checked_in <= IDLE_PING_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()  # the ping opened a transaction (DB-API connections are not autocommit)
+    except Exception as exc:  # noqa: BLE001 - any failure of the ping means a dead connection
+        raise sa.exc.DisconnectionError(f"idle connection failed its ping: {exc}") from exc
+
+
 def make_engine(url: str | URL, *, connect_timeout: int = 10, echo: bool = False) -> Engine:
     """An engine for ``url``, tuned per backend.
 
     SQLite: WAL journal, foreign keys on, a busy timeout; ``sqlite://`` is one shared in-memory
-    database. Servers: ``pool_pre_ping`` (survives server restarts) and a connect timeout;
-    MySQL/MariaDB additionally utf8mb4, hourly connection recycling and READ COMMITTED, the
+    database. Servers: a ping of connections that sat idle (survives server restarts, see
+    :func:`_ping_if_idle`), hourly connection recycling and a connect timeout; MySQL/MariaDB
+    additionally utf8mb4 and READ COMMITTED, the
     isolation PostgreSQL uses. Raises DatabaseError with an install hint when the driver is
     missing, ConfigurationError for an unsupported or malformed URL.
     """
@@ -192,12 +227,15 @@ def make_engine(url: str | URL, *, connect_timeout: int = 10, echo: bool = False
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {"pool_pre_ping": False, "pool_recycle": POOL_RECYCLE_S}
         if dialect is MysqlDialect:
             if "charset" not in parsed.query:
                 parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-            options.update(pool_recycle=3600, isolation_level="READ COMMITTED")
-        return sa.create_engine(parsed, echo=echo, connect_args=connect_args, **options)
+            options.update(isolation_level="READ COMMITTED")
+        engine = sa.create_engine(parsed, echo=echo, connect_args=connect_args, **options)
+        sa.event.listen(engine.pool, "checkin", _note_checkin)
+        sa.event.listen(engine.pool, "checkout", _ping_if_idle)
+        return engine
     except (ImportError, NoSuchModuleError):
         raise _driver_missing(dialect) from None
 

@@ -357,6 +357,8 @@ contracts = sa.Table(
     sa.Column("business_data", sa.Text),
     sa.Column("request_digest", sa.String(64)),
     sa.Column("finish_manually", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("void_statement_id", sa.BigInteger),  # migration 0022: the void statement (作废声明)
+    sa.Column("void_remove_original", sa.Boolean),
     **MYSQL_OPTIONS,
 )
 

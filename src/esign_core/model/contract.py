@@ -5,14 +5,16 @@ re-exported here."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import attrs
 
 from esign_core.errors import DomainError, InvalidTransition, NotFoundError
 from esign_core.model.base import Aggregate, Event, require_text
+from esign_core.model.org import TenantType
 from esign_core.model.signatory import (
+    TERMINATE_ACTIONS,
     Action,
     ActionOperator,
     ActionStatus,
@@ -23,12 +25,13 @@ from esign_core.model.signatory import (
     Stamper,
     StamperType,
 )
+from esign_core.values import PagePosition
 
 __all__ = [
     "CONTRACT_STATUS_LABELS", "ENDED", "Action", "ActionOperator", "ActionSigned", "ActionStatus", "ActionType",
     "Contract", "ContractCompleted", "ContractCreated", "ContractEnded", "ContractSent", "ContractStatus",
     "CopyReceiver", "CopyReceiversAdded", "DocumentUnbound", "SignedOutsideFlow", "Signatory", "SignatoryCompleted",
-    "SignatoryStatus", "Stamper", "StamperType"
+    "SignatoryStatus", "Stamper", "StamperType", "TERMINATE_ACTIONS", "VoidRequested"
 ]
 
 
@@ -109,6 +112,16 @@ class ContractEnded(Event):
 
 
 @attrs.frozen
+class VoidRequested(Event):
+    """Voiding started (TERMINATING): the void statement waits for the parties' signatures."""
+
+    contract_id: int
+    statement_id: int
+    reason: str
+    at: datetime
+
+
+@attrs.frozen
 class ContractCreated(Event):
     contract_id: int
     at: datetime
@@ -162,6 +175,10 @@ class Contract(Aggregate):
     #: created without signatories: completes only through :meth:`finish`, never by itself
     finish_manually: bool = False
     copy_receivers: list[CopyReceiver] = attrs.field(factory=list)
+    #: the void statement (作废声明) document once voiding started, and whether the original is
+    #: removed when the void completes (decided by the void policy when voiding started)
+    void_statement_id: int | None = None
+    void_remove_original: bool | None = None
 
     @classmethod
     def create(cls, *, id: int, subject: str, at: datetime, **fields: object) -> Contract:
@@ -307,9 +324,14 @@ class Contract(Aggregate):
     def sign(self, *, action_id: int, by: int, at: datetime) -> None:
         """Record that ``by`` completed an action (its signatures were applied). Refused when the
         contract is not SIGNING, the action is not this signatory's turn, or it is already done."""
+        if self.status is ContractStatus.TERMINATING:
+            self._sign_void_statement(action_id=action_id, by=by, at=at)
+            return
         self._require(ContractStatus.SIGNING)
         self._check_not_expired(at)
         signatory, action = self.find_action(action_id)
+        if action.type in TERMINATE_ACTIONS:
+            raise InvalidTransition("the contract is not being voided", action_id=str(action_id))
         if action.status is ActionStatus.SIGNED:
             raise InvalidTransition("this action is already signed", action_id=str(action_id))
         if signatory.status is not SignatoryStatus.SIGNING or action.status is not ActionStatus.SIGNING:
@@ -394,16 +416,65 @@ class Contract(Aggregate):
             raise InvalidTransition("the contract has not reached its expiry time", contract_id=str(self.id))
         self._end(ContractStatus.EXPIRED, None, at)
 
-    def request_void(self, *, reason: str, at: datetime) -> None:
-        """Start voiding a completed contract (the parties sign a void statement)."""
+    @property
+    def void_actions(self) -> list[tuple[Signatory, Action]]:
+        """The void-statement actions (TERMINATE_CORPORATE / TERMINATE_PERSONAL), by party."""
+        return [(s, a) for s in self.signatories for a in s.actions if a.type in TERMINATE_ACTIONS]
+
+    def check_voidable(self) -> None:
+        """Raise InvalidTransition unless the contract is COMPLETE (only a completed contract is voided)."""
+        self._require(ContractStatus.COMPLETE)
+
+    def request_void(self, *, reason: str, at: datetime, statement_id: int, remove_original: bool,
+                     next_id: Callable[[], int]) -> None:
+        """Start voiding a COMPLETE contract (TERMINATING): ``statement_id`` is the generated void
+        statement, added to the documents; every party that signed the contract (a signatory with
+        a signing action) gets a void-statement action on it, all open at once. A contract without
+        such a party is voided at once (TERMINATED). ``remove_original`` is applied when the void
+        completes. Raises InvalidTransition (not COMPLETE), InvalidValue (blank reason)."""
         self._require(ContractStatus.COMPLETE)
         reason = require_text("reason", reason, max_len=200)
         self.status = ContractStatus.TERMINATING
         self.comments = reason
         self.updated_at = at
+        self.void_statement_id = statement_id
+        self.void_remove_original = remove_original
+        if statement_id not in self.document_ids:
+            self.document_ids.append(statement_id)
+        parties = [s for s in self.signatories if any(a.type is not ActionType.AUDIT for a in s.actions)]
+        for n, s in enumerate(parties):
+            personal = s.tenant_type is TenantType.PERSONAL
+            position = PagePosition(-1, 0.08 + (n % 3) * 0.3, max(0.04, 0.28 - (n // 3) * 0.12))
+            stamper = Stamper(id=next_id(), document_id=statement_id, position=position,
+                              type=StamperType.SEAL_PERSONAL if personal else StamperType.SEAL_CORPORATE)
+            s.actions.append(Action(
+                id=next_id(), name="签署作废声明", serial_no=len(s.actions) + 1, status=ActionStatus.SIGNING,
+                type=ActionType.TERMINATE_PERSONAL if personal else ActionType.TERMINATE_CORPORATE,
+                stampers=(stamper,)))
+        self.record(VoidRequested(self.id, statement_id, reason, at))
+        if not parties:
+            self.complete_void(at=at)
+
+    def _sign_void_statement(self, *, action_id: int, by: int, at: datetime) -> None:
+        signatory, action = self.find_action(action_id)
+        if action.type not in TERMINATE_ACTIONS:
+            raise InvalidTransition("the contract is being voided: only the void statement can be signed",
+                                    action_id=str(action_id))
+        if action.status is not ActionStatus.SIGNING:
+            raise InvalidTransition("this party already signed the void statement", action_id=str(action_id))
+        action.status = ActionStatus.SIGNED
+        action.completed_at = at
+        action.completed_by = by
+        self.updated_at = at
+        self.record(ActionSigned(self.id, signatory.id, action.id, at))
+        if all(a.status is ActionStatus.SIGNED for _s, a in self.void_actions):
+            self.complete_void(at=at)
 
     def complete_void(self, *, at: datetime) -> None:
+        """TERMINATING → TERMINATED, once every party signed the void statement."""
         self._require(ContractStatus.TERMINATING)
+        if any(a.status is not ActionStatus.SIGNED for _s, a in self.void_actions):
+            raise InvalidTransition("not every party has signed the void statement", contract_id=str(self.id))
         self._end(ContractStatus.TERMINATED, self.comments, at)
 
     def force_finish(self, *, reason: str, at: datetime) -> None:

@@ -26,6 +26,9 @@ class ActionType(enum.Enum):
     LP = "LP"
     AUDIT = "AUDIT"
     OPERATOR = "OPERATOR"
+    #: signing the void statement (作废声明) of a contract being voided (open API §3)
+    TERMINATE_CORPORATE = "TERMINATE_CORPORATE"
+    TERMINATE_PERSONAL = "TERMINATE_PERSONAL"
 
 
 class ActionStatus(enum.Enum):
@@ -51,7 +54,12 @@ _ALLOWED_STAMPERS = {
     ActionType.PERSONAL: {StamperType.SEAL_PERSONAL, StamperType.TIMESTAMP},
     ActionType.OPERATOR: {StamperType.SEAL_PERSONAL},
     ActionType.AUDIT: set(),
+    ActionType.TERMINATE_CORPORATE: {StamperType.SEAL_CORPORATE},
+    ActionType.TERMINATE_PERSONAL: {StamperType.SEAL_PERSONAL},
 }
+
+#: The actions that sign a void statement.
+TERMINATE_ACTIONS = frozenset({ActionType.TERMINATE_CORPORATE, ActionType.TERMINATE_PERSONAL})
 
 
 @attrs.frozen
@@ -109,7 +117,8 @@ class Signatory:
     def __attrs_post_init__(self) -> None:
         if self.serial_no < 1:
             raise DomainError("serialNo starts at 1", field="serialNo")
-        if self.tenant_type is TenantType.PERSONAL and any(a.type is not ActionType.PERSONAL for a in self.actions):
+        if self.tenant_type is TenantType.PERSONAL and any(
+                a.type not in (ActionType.PERSONAL, ActionType.TERMINATE_PERSONAL) for a in self.actions):
             raise DomainError("a PERSONAL signatory only has PERSONAL actions", field="actions")
 
     @property

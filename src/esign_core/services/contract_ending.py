@@ -1,10 +1,13 @@
 """Every way a contract ends (open API §2.5): reject, recall, void (作废), expire (a job), finish
 and force-finish; and the expiry-reminder query.
 
-Voiding completes at once for now (the void statement that every party signs comes later) and
-follows the void policy of the signing settings: keep the original, destroy it, or let the
-operator choose. Destroying marks the documents destroyed in the unit of work and deletes their
-files only after the commit; the evidence keeps their SHA-256."""
+Voiding (open API §2.5 /contract/cancel, §3): a COMPLETE contract gets a generated void statement
+(作废声明) that every party who signed the contract signs (TERMINATE_CORPORATE /
+TERMINATE_PERSONAL actions); the sponsor seals it at once, so the contract is TERMINATING until
+the others have signed, then TERMINATED (a contract whose only signing party is the sponsor, or
+that has none, is voided at once). The void policy of the signing settings — keep the original,
+destroy it, or let the operator choose — is decided when voiding starts and applied when it
+completes (:mod:`esign_core.services.contract_voiding`)."""
 
 from __future__ import annotations
 
@@ -13,16 +16,21 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from esign_core.errors import ConcurrencyError, DomainError, EsignError, StorageError
-from esign_core.model.contract import ContractStatus, SignatoryStatus
+from esign_core.errors import ConcurrencyError, DomainError, EsignError, PermissionDenied
+from esign_core.model.base import require_text
+from esign_core.model.contract import ActionStatus, Contract, ContractStatus, SignatoryStatus
+from esign_core.model.document import Document
 from esign_core.model.policy import SigningSettings
 from esign_core.model.signing_rules import void_removes_original
-from esign_core.ports import Clock, UnitOfWork
+from esign_core.ports import Clock, IdGenerator, UnitOfWork
+from esign_core.ports.conversion import DocumentConverter
+from esign_core.ports.signing import CertificateAuthority, PdfScreener, PdfSigner, SealRenderer
 from esign_core.ports.storage import BlobStore
 from esign_core.services.commands import Command
 from esign_core.services.contract_evidence import ContractJournal, document_facts
-from esign_core.services.contract_refs import ContractCommand, load_contract
-from esign_core.values import BlobRef
+from esign_core.services.contract_refs import INTERNAL, ContractCommand, load_contract
+from esign_core.services.contract_signing import SignAsCompany, sign_for_enterprise_in
+from esign_core.services.contract_voiding import delete_void_files, finish_void, void_statement_html
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system"
@@ -47,11 +55,13 @@ class RecallContract(ContractCommand):
 class VoidContract(ContractCommand):
     """Void a completed contract (open API /contract/cancel). ``remove_original`` (removeContract)
     is the operator's choice, allowed only when the void policy lets the operator choose;
-    ``seal_id`` is the seal for the void statement (kept for when it is signed)."""
+    ``seal_id`` is the sponsor's seal for the void statement, applied by ``by_member_id`` (needed
+    when the sponsor is one of the signing parties)."""
 
     reason: str
     remove_original: bool | None = None
     seal_id: int | None = None
+    by_member_id: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -90,6 +100,9 @@ class VoidResult:
     deleted_files: int = 0
     #: keys of files left in storage: still used by another document, or their deletion failed
     kept_files: tuple[str, ...] = ()
+    #: TERMINATING (the other parties still sign the statement) or TERMINATED
+    status: ContractStatus = ContractStatus.TERMINATED
+    statement_id: int | None = None
 
 
 @attrs.frozen
@@ -123,46 +136,58 @@ def recall_contract(cmd: RecallContract, *, uow: UnitOfWork, clock: Clock) -> No
         uow.commit()
 
 
-def void_contract(cmd: VoidContract, *, uow: UnitOfWork, clock: Clock, blobs: BlobStore) -> VoidResult:
-    """Void a COMPLETE contract (TERMINATING, then TERMINATED). With the original removed (by the
-    policy or the operator's allowed choice) its documents are marked destroyed and, after the
-    commit, their files (original and every signed revision) are deleted, except a file another
-    document still uses. Raises NotFoundError, InvalidTransition (not COMPLETE), InvalidValue
-    (blank reason), DomainError (field ``removeContract``: a choice the void policy forbids). A
-    file that cannot be deleted is logged and reported in ``kept_files``, not raised."""
+def void_contract(
+    cmd: VoidContract, *, uow: UnitOfWork, clock: Clock, ids: IdGenerator, ca: CertificateAuthority,
+    signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer, converter: DocumentConverter,
+    screener: PdfScreener,
+) -> VoidResult:
+    """Start voiding a COMPLETE contract: generate the void statement, add it to the contract with
+    a void-statement action for every party that signed, and have the sponsor seal it with
+    ``seal_id`` — all in one unit of work. Returns the status: TERMINATING, or TERMINATED when
+    nobody else has to sign (the void policy is then applied at once: with the original removed,
+    its files are deleted after the commit). Raises NotFoundError, InvalidTransition (not
+    COMPLETE), InvalidValue (blank reason), DomainError (field ``removeContract``: a choice the void
+    policy forbids), PermissionDenied (no member to seal for the sponsor, seal not authorized),
+    ConversionError, SigningError, StorageError; nothing is committed then."""
     now = clock.now()
+    reason = require_text("reason", cmd.reason, max_len=200)
     with uow:
         remove = void_removes_original(uow.settings.get(SigningSettings), cmd.remove_original)
         contract = load_contract(uow, cmd)
+        contract.check_voidable()
+        sponsor = uow.organizations.find(contract.tenant_id) if contract.tenant_id is not None else None
+        originals = [d for d in uow.documents.of_contract(contract.id) if not d.attachment]
+        page = void_statement_html(contract, originals, sponsor=sponsor.name if sponsor else "", reason=reason,
+                                   remove_original=remove, at=now)
+        pdf = converter.to_pdf(page.encode(), file_type="html", title="作废声明")
+        info = screener.screen(pdf)
+        ref = blobs.put([pdf])
+        statement = Document(id=ids.next_id(), title=f"作废声明-{contract.subject}"[:100], original=ref, current=ref,
+                             pages=info.pages, created_at=now, contract_id=contract.id)
+        uow.documents.add(statement)
         journal = ContractJournal(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
-        contract.request_void(reason=cmd.reason, at=now)
-        contract.complete_void(at=now)
-        docs = list(uow.documents.of_contract(contract.id))
-        journal.write({"contract.voided": {"remove_original": remove, "documents": [document_facts(d) for d in docs]}})
-        files: dict[str, BlobRef] = {}
-        if remove:
-            for doc in docs:
-                if not doc.destroyed:
-                    files.update((ref.key, ref) for ref in doc.destroy(at=now))
-                    journal.note("document.destroyed", **document_facts(doc))
-        shared = {key for key in files if uow.documents.using_blob(key)}
+        contract.request_void(reason=reason, at=now, statement_id=statement.id, remove_original=remove,
+                              next_id=ids.next_id)
+        journal.write({"contract.void_requested": {
+            "remove_original": remove, "statement": document_facts(statement),
+            "documents": [document_facts(d) for d in originals]}})
+        if sponsor is not None and _sponsor_signs(contract, sponsor.name):
+            if cmd.by_member_id is None:
+                raise PermissionDenied("no member of the sponsor to seal the void statement", field="sealId")
+            sign_for_enterprise_in(
+                uow, SignAsCompany(contract_id=contract.id, tenant_name=sponsor.name, by_member_id=cmd.by_member_id,
+                                   seal_id=cmd.seal_id, use_default_seal=cmd.seal_id is None, actor=cmd.actor,
+                                   ip=cmd.ip),
+                contract, clock=clock, ca=ca, signer=signer, blobs=blobs, renderer=renderer)
+        void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
-    return VoidResult(contract.id, remove, *_delete(files, shared, blobs))
+    deleted, kept = delete_void_files(void, blobs)
+    return VoidResult(contract.id, remove, deleted, kept, contract.status, statement.id)
 
 
-def _delete(files: dict[str, BlobRef], shared: set[str], blobs: BlobStore) -> tuple[int, tuple[str, ...]]:
-    deleted, kept = 0, []
-    for key, ref in files.items():
-        if key in shared:
-            kept.append(key)
-            continue
-        try:
-            blobs.delete(ref)
-            deleted += 1
-        except StorageError as exc:
-            log.warning("could not delete %s of a voided contract: %s", key, exc.message)
-            kept.append(key)
-    return deleted, tuple(kept)
+def _sponsor_signs(contract: Contract, sponsor_name: str) -> bool:
+    return any(s.tenant_type in INTERNAL and s.tenant_name == sponsor_name and a.status is ActionStatus.SIGNING
+               for s, a in contract.void_actions)
 
 
 def expire_contracts(cmd: ExpireContracts, *, uow: UnitOfWork, clock: Clock) -> int:

@@ -24,6 +24,7 @@ from esign_core.model.contract import (
     DocumentUnbound,
     SignatoryCompleted,
     SignedOutsideFlow,
+    VoidRequested,
 )
 from esign_core.model.document import Document
 from esign_core.model.evidence import DOCUMENT_DIGEST, DOCUMENT_ID, EvidenceRecord
@@ -61,6 +62,8 @@ def _contract_event(event: Event, contract: Contract) -> tuple[str, dict[str, An
     if isinstance(event, ActionSigned):
         _signatory, action = contract.find_action(event.action_id)
         name = "contract.approved" if action.type is ActionType.AUDIT else "contract.signed"
+        if action.type in (ActionType.TERMINATE_CORPORATE, ActionType.TERMINATE_PERSONAL):
+            name = "contract.void_statement_signed"
         return name, {"signatory_id": str(event.signatory_id), "action_id": str(event.action_id),
                       "action_type": action.type.value, "action_name": action.name}
     if isinstance(event, SignedOutsideFlow):
@@ -70,7 +73,12 @@ def _contract_event(event: Event, contract: Contract) -> tuple[str, dict[str, An
     if isinstance(event, ContractCompleted):
         return "contract.completed", {}
     if isinstance(event, ContractEnded):
+        if event.status is ContractStatus.TERMINATED:
+            return "contract.voided", {"reason": event.reason, "remove_original": bool(contract.void_remove_original),
+                                       "statement_id": str(contract.void_statement_id or "")}
         return ENDED_ACTIONS[event.status], {"reason": event.reason}
+    if isinstance(event, VoidRequested):
+        return "contract.void_requested", {"reason": event.reason, "statement_id": str(event.statement_id)}
     if isinstance(event, CopyReceiversAdded):
         receivers = [{"name": r.name, "mobile": r.mobile.masked} for r in contract.copy_receivers]
         return "contract.copy_receivers_added", {"added": event.count, "receivers": receivers}

@@ -8,13 +8,14 @@ committed together. An unauthorized seal or an action out of turn writes nothing
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import attrs
 
 from esign_core.errors import DomainError, NotFoundError, PermissionDenied
 from esign_core.model.certificate import SubjectType
-from esign_core.model.contract import Action, ActionType, Contract, Signatory, StamperType
+from esign_core.model.contract import Action, ActionType, Contract, ContractStatus, Signatory, StamperType
 from esign_core.model.org import Member, MemberRole, Organization
 from esign_core.model.policy import SigningSettings
 from esign_core.model.seal import Seal, SealCategory, SealKind, SealStatus
@@ -37,6 +38,7 @@ from esign_core.services.contract_refs import (
     internal_enterprise,
     load_contract,
 )
+from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
     TIMESTAMP_MM,
     Mark,
@@ -95,6 +97,9 @@ def enterprise_action(
     """The enterprise's action of that type (the given one, or the one whose turn it is)."""
     def ours(s: Signatory) -> bool:
         return s.tenant_type in INTERNAL and s.tenant_name == enterprise.name
+
+    if contract.status is ContractStatus.TERMINATING and action_type in (ActionType.CORPORATE, ActionType.LP):
+        action_type = ActionType.TERMINATE_CORPORATE  # while voiding, the void statement is what is signed
 
     if action_id is not None:
         signatory, action = contract.find_action(action_id)
@@ -164,11 +169,14 @@ def _seal_image(seal: Seal, text: str, style: SealStyle, *, blobs: BlobStore, re
 def _sign_for_enterprise(
     cmd: SignAsCompany | SignAsLegalPerson, *, action_type: ActionType, uow: UnitOfWork, clock: Clock,
     ca: CertificateAuthority, signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
+    voiding: Contract | None = None,
 ) -> None:
+    """``voiding``: the contract whose void statement the sponsor seals inside the caller's open
+    unit of work (:func:`sign_for_enterprise_in`); nothing is committed here then."""
     now = clock.now()
-    with uow:
+    with contextlib.nullcontext() if voiding is not None else uow:
         check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
-        contract = load_contract(uow, cmd)
+        contract = voiding if voiding is not None else load_contract(uow, cmd)
         enterprise = internal_enterprise(uow, cmd.tenant_name)
         member = acting_member(uow, enterprise, cmd.by_member_id)
         found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
@@ -201,8 +209,23 @@ def _sign_for_enterprise(
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
                                     seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
-        journal.write({"contract.signed": details, "contract.completed": {"documents": signed}})
+        journal.write({"contract.signed": details, "contract.void_statement_signed": details,
+                       "contract.completed": {"documents": signed}})
+        if voiding is not None:
+            return
+        void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
+    delete_void_files(void, blobs)
+
+
+def sign_for_enterprise_in(
+    uow: UnitOfWork, cmd: SignAsCompany, contract: Contract, *, clock: Clock, ca: CertificateAuthority,
+    signer: PdfSigner, blobs: BlobStore, renderer: SealRenderer,
+) -> None:
+    """The company seal inside an open unit of work (the caller commits): how the sponsor seals a
+    void statement when voiding starts."""
+    _sign_for_enterprise(cmd, action_type=ActionType.CORPORATE, uow=uow, clock=clock, ca=ca, signer=signer,
+                         blobs=blobs, renderer=renderer, voiding=contract)
 
 
 def _advance(contract: Contract, action: Action | None, member: Member, enterprise: Organization,

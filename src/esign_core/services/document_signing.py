@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from esign_core.errors import DomainError, InvalidTransition, NotFoundError
-from esign_core.model.contract import Action, Contract, Signatory, Stamper, StamperType
+from esign_core.model.contract import TERMINATE_ACTIONS, Action, Contract, Signatory, Stamper, StamperType
 from esign_core.model.document import Document
 from esign_core.model.evidence import CERTIFICATE_SERIAL, CERTIFICATE_SUBJECT, DOCUMENT_DIGEST, DOCUMENT_ID
 from esign_core.model.signing_rules import SignerCheck
@@ -62,7 +62,10 @@ def pick_action(candidates: Sequence[tuple[Signatory, Action]]) -> tuple[Signato
 
 def action_stampers(contract: Contract, action: Action | None, given: Sequence[StamperSpec]) -> tuple[Stamper, ...]:
     """The stampers to apply: those given (checked against the action's type and the contract's
-    documents), else the action's preset ones."""
+    documents), else the action's preset ones. A void-statement action always uses its preset
+    stamper on the statement (its layout is ours; stampers given for the original are ignored)."""
+    if action is not None and action.type in TERMINATE_ACTIONS:
+        return action.stampers
     if not given:
         return action.stampers if action is not None else ()
     stampers = tuple(Stamper(id=0, document_id=s.document_id, type=s.type, position=s.position) for s in given)

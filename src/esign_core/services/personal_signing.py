@@ -25,6 +25,7 @@ from esign_core.services.contract_evidence import ContractJournal
 from esign_core.services.contract_refs import load_contract
 from esign_core.services.contract_signing import default_seal
 from esign_core.services.contract_specs import normalise_contact
+from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
     TIMESTAMP_MM,
     Mark,
@@ -66,7 +67,7 @@ def person_action(contract: Contract, contact: str, action_id: int | None) -> tu
     OPERATOR/PERSONAL action listing this contact as operator. Raises PermissionDenied for an
     action that is not theirs, NotFoundError when none is."""
     def theirs(s: Signatory, a: Action) -> bool:
-        if a.type is ActionType.PERSONAL and s.tenant_type is TenantType.PERSONAL:
+        if a.type in (ActionType.PERSONAL, ActionType.TERMINATE_PERSONAL) and s.tenant_type is TenantType.PERSONAL:
             return _contact_or_none(s.contact) == contact
         return a.type in (ActionType.OPERATOR, ActionType.PERSONAL) and contact in {
             _contact_or_none(o.contact) for o in a.operators
@@ -152,8 +153,11 @@ def sign_as_person(
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, user_id=str(user.id),
                                     custom_image=cmd.signature_png is not None)
-        journal.write({"contract.signed": details, "contract.completed": {"documents": signed}})
+        journal.write({"contract.signed": details, "contract.void_statement_signed": details,
+                       "contract.completed": {"documents": signed}})
+        void = finish_void(uow, contract, at=now, actor=journal.actor, ip=cmd.ip)
         uow.commit()
+    delete_void_files(void, blobs)
 
 
 def _signature(cmd: SignAsPerson, user: PersonalUser, *, uow: UnitOfWork, blobs: BlobStore,
