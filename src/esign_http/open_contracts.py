@@ -233,7 +233,7 @@ def cancel_contract(request: Req, data: Multipart) -> dict[str, Any]:
     ``reason``, ``removeContract`` (when the void policy lets the operator choose)."""
     f = Fields(data)
     command = VoidContract(**_ref(request, f), seal_id=f.id("sealId", required=True),
-                           by_member_id=app_of(request).member_id,
+                           by_member_id=app_of(request).member_id, app_id=app_of(request).id,
                            reason=f.text("reason", max_len=500) or "", remove_original=(
                                f.boolean("removeContract", False) if f.has("removeContract") else None),
                            **_who(request))

@@ -222,7 +222,7 @@ def _sign_with_seal(world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "stampers": [{"documentId": document_id, "type": "SEAL_CORPORATE", "sealId": world["seal_id"], "page": 1,
                       "x": 0.1, "y": 0.1}]})
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return {**response.json(), "contract_id": contract_id}
 
 
 def test_an_app_may_apply_only_its_callable_seals(world) -> None:  # type: ignore[no-untyped-def]
@@ -235,6 +235,27 @@ def test_an_app_may_apply_only_its_callable_seals(world) -> None:  # type: ignor
     assert _sign_with_seal(world)["code"] == 0
     _change(world, seal_scope=SealScope.ALL_INTERNAL)
     assert _sign_with_seal(world)["code"] == 0
+
+
+def test_a_void_statement_is_sealed_only_with_a_callable_seal(world) -> None:  # type: ignore[no-untyped-def]
+    from esign_core.model.integration import SealScope
+
+    api = world["api"]
+    signed = _sign_with_seal(world)
+    assert signed["code"] == 0, signed
+    ok(api.post_json("/contract/signbyperson", {"contractId": signed["contract_id"], **PERSON}))
+    detail = ok(api.get("/contract/detail", contractId=signed["contract_id"]))["contract"]
+    assert detail["status"] == "COMPLETE", detail
+    _change(world, seal_scope=SealScope.CUSTOM, seal_ids=[])
+    refused_void = api.post_form("/contract/cancel", {"contractId": signed["contract_id"],
+                                                      "sealId": world["seal_id"], "reason": "作废"}).json()
+    assert refused_void["code"] != 0 and "无权调用印章" in refused_void["message"], refused_void
+    after = ok(api.get("/contract/detail", contractId=signed["contract_id"]))["contract"]
+    assert after["status"] == "COMPLETE" and len(after["documents"]) == 1  # nothing written
+    _change(world, seal_scope=SealScope.ALL_INTERNAL)
+    ok(api.post_form("/contract/cancel", {"contractId": signed["contract_id"], "sealId": world["seal_id"],
+                                          "reason": "作废"}))
+    assert ok(api.get("/contract/detail", contractId=signed["contract_id"]))["contract"]["status"] == "TERMINATING"
 
 
 # -- the console page -------------------------------------------------------------------------

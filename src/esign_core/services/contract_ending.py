@@ -62,6 +62,7 @@ class VoidContract(ContractCommand):
     remove_original: bool | None = None
     seal_id: int | None = None
     by_member_id: int | None = None
+    app_id: int | None = None  # an open-API app: its callable-seal list applies to the statement's seal
 
 
 @attrs.frozen(kw_only=True)
@@ -177,7 +178,7 @@ def void_contract(
             sign_for_enterprise_in(
                 uow, SignAsCompany(contract_id=contract.id, tenant_name=sponsor.name, by_member_id=cmd.by_member_id,
                                    seal_id=cmd.seal_id, use_default_seal=cmd.seal_id is None, actor=cmd.actor,
-                                   ip=cmd.ip),
+                                   ip=cmd.ip, app_id=cmd.app_id),
                 contract, clock=clock, ca=ca, signer=signer, blobs=blobs, renderer=renderer)
         void = finish_void(uow, contract, at=now, actor=cmd.actor, ip=cmd.ip)
         uow.commit()
