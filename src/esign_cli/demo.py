@@ -161,8 +161,9 @@ def _populate(core: object, platform: esign.EsignPlatform, total: int) -> None:
                                       reason="金额有误"))
             elif state == "recalled":
                 handle(RecallContract(contract_id=cid, reason="条款需修改"))
-            elif state == "voided":
-                handle(VoidContract(contract_id=cid, reason="双方协商作废"))
+            elif state == "voided":  # the void statement: sealed for the sponsor, then signed by the person
+                handle(VoidContract(contract_id=cid, reason="双方协商作废", by_member_id=admin.id))
+                platform.sign_contract_as_person(cid, name=person[0], contact=person[1], id_number=person[2])
             counts[state] = counts.get(state, 0) + 1
     if counts.get("expired"):
         import time
