@@ -45,6 +45,7 @@ from esign_core.services import (
     setup,
     signing,
     signing_password,
+    signing_services,
     templates,
     ukeys,
 )
@@ -78,6 +79,10 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     ukeys.ChangeUKeyStatus: ukeys.change_ukey_status,
     signing.SignPdf: signing.sign_pdf,
     signing.VerifyPdf: signing.verify_pdf,
+    signing_services.ConfigureSigningProvider: signing_services.configure_signing_provider,
+    signing_services.RemoveSigningProvider: signing_services.remove_signing_provider,
+    signing_services.SetSigningFailover: signing_services.set_signing_failover,
+    signing_services.AuthenticateRemoteSigner: signing_services.authenticate_remote_signer,
     categories.CreateCategory: categories.create_category,
     categories.ChangeCategory: categories.change_category,
     documents.CreateDocument: documents.create_document,
