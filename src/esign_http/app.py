@@ -42,6 +42,7 @@ from esign_http.messaging_pages import MESSAGING_CONTROLLERS
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
+from esign_http.remote_signer_routes import remote_signer_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
 from esign_http.seal_pages import PhysicalSealController
@@ -91,7 +92,7 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                         ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
                         DirectoryController, ImportController, MemberController, SmsSettingsController,
                         MailSettingsController, NoticeSettingsController, portal_router, open_router,
-                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS],
+                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, remote_signer_router],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,
