@@ -42,9 +42,9 @@ from esign_http.messaging_pages import MESSAGING_CONTROLLERS
 from esign_http.open_platform import open_router
 from esign_http.pages import check_health_root, health, root, switch_language, theme_css
 from esign_http.pki_routes import pki_router
-from esign_http.remote_signer_routes import remote_signer_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
+from esign_http.remote_signer_routes import remote_signer_router
 from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
