@@ -89,10 +89,11 @@ def two(tmp_path, vendor_keys, licence_for) -> Iterator[dict[str, Any]]:  # type
 
 
 def _validator(platform: Platform) -> PyHankoSignatureValidator:
+    ca = platform.ca
+    return PyHankoSignatureValidator([ca.trust_anchors_pem()], crls=[ca.crl(), ca.root_crl()])
+
+
 def test_remote_signs_then_the_local_engine_takes_over(two) -> None:  # type: ignore[no-untyped-def]
-
-
-def test_remote_instance_signs_then_the_local_engine_takes_over_when_it_is_down(two) -> None:  # type: ignore[no-untyped-def]
     a, b = two["a"], two["b"]
     pdf = contract_pdf()
     signed = a.handle(SignPdf(pdf=pdf, signer=COMPANY, business_system="ERP", file_subject="采购合同"))
