@@ -219,6 +219,18 @@ class Platform:
 
         return BufferedCallRecorder(self.signing_calls)
 
+    def certificate_figures(self, *, months: int = 12) -> Any:
+        """证书统计: user certificates by kind, status, issuing CA and month (CertificateFigures)."""
+        now = self.clock.now()
+        if self.engine is None:
+            from esign_core.model.certificate_figures import figures_of
+
+            with self.uow() as uow:
+                return figures_of(uow.certificates.search(), until=now, months=months)
+        from esign_adapters.db.certificate_figures import certificate_figures
+
+        return certificate_figures(self.engine, until=now, months=months)
+
     def signing_services_changed(self) -> None:
         """After the providers were configured: the next signature uses the new configuration."""
         signer = self.__dict__.get("signer")
