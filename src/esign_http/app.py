@@ -31,6 +31,7 @@ from litestar.static_files import create_static_files_router
 from esign_adapters.bootstrap import Platform
 from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
+from esign_http.certificate_pages import CertificateController
 from esign_http.console import ConsoleController
 from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
@@ -49,6 +50,7 @@ from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
+from esign_http.signing_service_pages import SigningServiceController
 from esign_http.sms_pages import SmsSettingsController
 from esign_http.storage_pages import StorageSettingsController
 from esign_http.templating import template_config
@@ -92,7 +94,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                         ConsoleController, StorageSettingsController, *CONSOLE_ROUTES, PhysicalSealController,
                         DirectoryController, ImportController, MemberController, SmsSettingsController,
                         MailSettingsController, NoticeSettingsController, portal_router, open_router,
-                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, remote_signer_router],
+                        api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, remote_signer_router,
+                        CertificateController, SigningServiceController],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

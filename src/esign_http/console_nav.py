@@ -42,6 +42,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("账号管理"), "/console/admins/accounts", P.ADMINS_ACCOUNTS_VIEW, _l("权限管理")),
     NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),
     NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
+    NavEntry(_l("证书统计"), "/console/certificates/statistics", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("事件证书"), "/console/certificates/events", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("长期证书"), "/console/certificates/long-term", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("UKey管理"), "/console/certificates/ukeys", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("签署服务接入"), "/console/integration/signing/", P.INTEGRATION, _l("集成中心")),
 )
 
 

@@ -19,7 +19,8 @@ from .test_certificates import _foreign_certificate
 
 
 def _p12(key, leaf, chain, password=b"pw") -> bytes:  # type: ignore[no-untyped-def]
-    return pkcs12.serialize_key_and_certificates(b"a", key, leaf, chain, serialization.BestAvailableEncryption(password))
+    encryption = serialization.BestAvailableEncryption(password)
+    return pkcs12.serialize_key_and_certificates(b"a", key, leaf, chain, encryption)
 
 
 def _ca(clock, name: str = "Other CA", *, ca: bool = True, days: int = 3650):  # type: ignore[no-untyped-def]
