@@ -38,13 +38,15 @@ def _p12(*, days: int = 365, password: bytes = b"pw", key_usage_signing: bool = 
     now = datetime.now(UTC)
     ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
                .serial_number(1).not_valid_before(now - timedelta(days=400)).not_valid_after(now + timedelta(days=3650))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(ca_key, hashes.SHA256()))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .sign(ca_key, hashes.SHA256()))
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "导入科技有限公司"),
                          x509.NameAttribute(NameOID.COMMON_NAME, "导入科技有限公司")])
     usage = x509.KeyUsage(key_usage_signing, key_usage_signing, not key_usage_signing, False, False, False, False,
                           False, False)
     leaf = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(0xABCDEF).not_valid_before(now - timedelta(days=400)).not_valid_after(now + timedelta(days=days))
+            .serial_number(0xABCDEF).not_valid_before(now - timedelta(days=400))
+            .not_valid_after(now + timedelta(days=days))
             .add_extension(usage, critical=True).sign(ca_key, hashes.SHA256()))
     return pkcs12.serialize_key_and_certificates(b"a", key, leaf, [ca_cert],
                                                  serialization.BestAvailableEncryption(password))

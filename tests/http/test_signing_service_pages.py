@@ -14,7 +14,6 @@ from esign_core.model.certificate import SubjectType
 from esign_core.model.signing_service import SigningServiceSettings
 from esign_core.ports.signing import Subject
 from esign_core.services.signing import SignPdf
-
 from tests.signing.test_dispatch import flaky_plugin  # noqa: F401 (fixture)
 
 BASE = "/console/integration/signing"
