@@ -41,10 +41,12 @@ class CallSink(Protocol):
 
 
 class BufferedCallRecorder:
-    """Collects call records and writes them in one batch when ``FLUSH_EVERY`` are waiting or
-    ``FLUSH_AFTER_S`` after the first one (a timer thread), and on :meth:`flush` (the console
-    flushes before it reads; the platform on close). A failed write is retried with the next
-    batch; at most ``max_pending`` records are kept, the oldest dropped first."""
+    """Collects call records and writes them in batches, off the signing threads: a writer
+    thread (started on demand, ending when idle) writes when ``flush_every`` records are waiting
+    or ``flush_after`` seconds after the first one; :meth:`flush` writes at once (the console
+    before it reads, the platform on close). With ``flush_after=0`` there is no thread and the
+    caller that fills a batch writes it. A failed write is retried with the next batch; at most
+    ``max_pending`` records are kept, the oldest dropped first."""
 
     def __init__(self, sink: CallSink, *, flush_every: int = FLUSH_EVERY, flush_after: float = FLUSH_AFTER_S,
                  max_pending: int = 100_000) -> None:
@@ -52,8 +54,9 @@ class BufferedCallRecorder:
         self._every, self._after, self._max = flush_every, flush_after, max_pending
         self._pending: list[SigningCall] = []
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
         self._write_lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._writer: threading.Thread | None = None
         self.dropped = 0
 
     def add(self, calls: Sequence[SigningCall]) -> None:
@@ -64,28 +67,45 @@ class BufferedCallRecorder:
                 del self._pending[:overflow]
                 self.dropped += overflow
             due = len(self._pending) >= self._every
-            if not due and self._timer is None and self._after > 0:
-                self._timer = threading.Timer(self._after, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
+            if self._after > 0:
+                if self._writer is None or not self._writer.is_alive():
+                    self._writer = threading.Thread(target=self._write_loop, name="signing-call-writer",
+                                                    daemon=True)
+                    self._writer.start()
+                elif due:
+                    self._wake.notify()
+                return
         if due:
             self.flush()
 
-    def flush(self) -> None:
-        """Write what is waiting. Never raises: a failed batch stays for the next flush."""
+    def _write_loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._wake.wait(self._after)
+                    if not self._pending:
+                        self._writer = None  # idle: end; the next add starts another
+                        return
+                if len(self._pending) < self._every:
+                    self._wake.wait(self._after)
+            if not self.flush():
+                time.sleep(self._after)  # the database is away: do not spin
+
+    def flush(self) -> bool:
+        """Write what is waiting; False when the write failed. Never raises: a failed batch
+        stays for the next flush."""
         with self._write_lock:
             with self._lock:
                 batch, self._pending = self._pending, []
-                timer, self._timer = self._timer, None
-            if timer is not None:
-                timer.cancel()
             if not batch:
-                return
+                return True
             try:
                 self._sink.record(batch)
             except Exception:  # the database may be away; keep the records for the next try
                 with self._lock:
                     self._pending[:0] = batch
+                return False
+            return True
 
     @property
     def pending(self) -> int:
