@@ -70,4 +70,5 @@ def run(n: int = 200, bare: int = 50_000) -> None:
     print(f"B-B signature: local engine {direct:.0f}/s, through the dispatcher {dispatched:.0f}/s; "
           f"ratio = {dispatched / direct:.3f} ({records} call records on SQLite)")
     print(f"bare dispatch overhead: {1e6 / through - 1e6 / raw:.1f} µs per call "
-          f"(do-nothing signer {raw:.0f}/s, dispatched {through:.0f}/s, records written by the writer thread, 64 per insert)")
+          f"(do-nothing signer {raw:.0f}/s, dispatched {through:.0f}/s; records written by the writer "
+          "thread, 64 per insert)")
