@@ -8,7 +8,10 @@ import re
 
 import pytest
 from http_flows import activate, csrf_of, login
-from test_open_api import contract_pdf
+from test_open_api import (
+    contract_pdf,
+    world,  # noqa: F401 (fixture)
+)
 
 from esign_core.model.certificate import SubjectType
 from esign_core.model.signing_service import SigningServiceSettings
@@ -109,3 +112,29 @@ def test_english_signing_service_page(logged_in):
     logged_in.cookies.set("esign_lang", "en")
     text = logged_in.get(f"{BASE}/").text
     assert "Dispatch strategy" in text and "Failover strategy" in text and "Local signing engine" in text
+
+
+def test_open_api_signatures_name_the_app_and_the_contract_subject(world, client):  # noqa: F811
+    """The call records of signatures requested through the open API name the integration app
+    (业务系统) and the contract subject (文件主题); they show on 调用详情."""
+    from test_open_api import PERSON as SIGNER
+    from test_open_api import contract_request, ok, upload
+
+    api, org_name, platform = world["api"], world["org_name"], world["platform"]
+    document_id = upload(api)
+    contract_id = ok(api.post_json("/contract/createbycategory",
+                                   contract_request(document_id, org_name, biz_id="ERP-CALLS-1")))["contractId"]
+    ok(api.post_json("/contract/signbycompany", {"contractId": int(contract_id), "tenantName": org_name,
+                                                 "stampers": [{"documentId": document_id, "type": "SEAL_CORPORATE",
+                                                               "sealId": world["seal_id"], "page": 1, "x": 0.1,
+                                                               "y": 0.1}]}))
+    ok(api.post_json("/contract/signbyperson", {"contractId": contract_id, **SIGNER}))
+    platform.call_recorder.flush()
+    from esign_core.model.signing_service import SigningCallQuery
+
+    calls, total = platform.signing_calls.search(SigningCallQuery())
+    assert total == 2
+    assert {(c.provider, c.business_system, c.file_subject) for c in calls} == {("local", "ERP", "采购合同")}
+    login(client)
+    page = client.get(f"{BASE}/calls", params={"business_system": "ERP"}).text
+    assert 'id="calls-total">共 2 条' in page and "采购合同" in page
