@@ -6,7 +6,9 @@ root; once B is stopped, A fails over to its engine; the call records and counte
 from __future__ import annotations
 
 import hashlib
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -81,11 +83,28 @@ def two(tmp_path, vendor_keys, licence_for) -> Iterator[dict[str, Any]]:  # type
     local.handle(ConfigureSigningProvider(name="local", kind="local", label="本地签署引擎", weight=0))
     local.signing_services_changed()
     try:
-        yield {"a": local, "b": remote, "served": served, "credentials": credentials}
+        yield {"a": local, "b": remote, "served": served, "credentials": credentials, "tmp": tmp_path}
     finally:
         served.stop()
         local.close()
         remote.close()
+
+
+def _pdfsig_trusts(pdf: bytes, platform: Platform, tmp: Path) -> None:
+    """poppler's pdfsig (NSS) with the serving instance's root as the only trust anchor."""
+    if not (shutil.which("pdfsig") and shutil.which("certutil")):
+        return  # pyHanko validated it above; pdfsig is a second opinion where installed
+    nss = tmp / "nss"
+    nss.mkdir(exist_ok=True)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True, capture_output=True)
+    (tmp / "root.pem").write_bytes(platform.ca.trust_anchors_pem())
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "remote-root", "-t", "C,C,C", "-a", "-i",
+                    str(tmp / "root.pem")], check=True, capture_output=True)
+    (tmp / "signed.pdf").write_bytes(pdf)
+    done = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(tmp / "signed.pdf")],
+                          capture_output=True, text=True, timeout=120)
+    assert "Signature Validation: Signature is Valid." in done.stdout, done.stdout + done.stderr
+    assert "Certificate Validation: Certificate is Trusted." in done.stdout, done.stdout
 
 
 def _validator(platform: Platform) -> PyHankoSignatureValidator:
@@ -101,6 +120,7 @@ def test_remote_signs_then_the_local_engine_takes_over(two) -> None:  # type: ig
     report = _validator(b).validate(signed)  # B's CA signed it …
     assert report.indication is Indication.TOTAL_PASSED, report
     assert _validator(a).validate(signed).indication is not Indication.TOTAL_PASSED  # … not A's
+    _pdfsig_trusts(signed, b, two["tmp"])
     # A records the certificate that is in the PDF (B's), B records the one it issued
     with a.uow() as uow:
         on_a = uow.certificates.search(kind=CertificateKind.EVENT)
