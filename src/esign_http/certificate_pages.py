@@ -116,13 +116,17 @@ class CertificateController(Controller):
         except EsignError as exc:
             error = _error(request, exc)[0]
         with platform_of(request).uow() as uow:
-            found = list(uow.certificates.search(kind=kind, **filters))
-        found.reverse()  # newest first
-        pages = max(1, -(-len(found) // PAGE_SIZE))
-        shown = found[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
+            total = uow.certificates.count(kind=kind, **filters)
+            pages = max(1, -(-total // PAGE_SIZE))
+            number = min(number, pages)
+            # newest first: the repository pages oldest first, so take the page from the end
+            end = total - (number - 1) * PAGE_SIZE
+            start = max(0, end - PAGE_SIZE)
+            shown = list(uow.certificates.search(kind=kind, **filters, limit=max(0, end - start), offset=start))
+        shown.reverse()
         query = {k: request.query_params.get(k, "") for k in ("name", "ca", "type", "nb_from", "nb_to", "na_from",
                                                               "na_to")}
-        return {**_common(), "certificates": shown, "total": len(found), "page": number, "pages": pages,
+        return {**_common(), "certificates": shown, "total": total, "page": number, "pages": pages,
                 "query": query, "error": error, "now": platform_of(request).clock.now()}
 
     @get("/events", sync_to_thread=True)

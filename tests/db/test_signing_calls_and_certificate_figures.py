@@ -87,3 +87,16 @@ def test_certificate_figures_by_kind_status_ca_and_month(figures):
     assert f.by_kind == {"EVENT": 2, "LONG_TERM": 2} and f.by_status == {"VALID": 3, "REVOKED": 1}
     assert f.by_issuer == (("esign-ca", 3), ("Other CA", 1))
     assert f.by_month == (("2026-09", 0), ("2026-10", 2), ("2026-11", 2))
+
+
+def test_certificate_count_matches_search(uow_factory):
+    with uow_factory() as uow:
+        for name in ("张三", "张四", "李四"):
+            uow.certificates.add(cert(name, start=AT))
+        uow.certificates.add(cert("甲公司", LONG_TERM, ENTERPRISE, start=AT))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.certificates.count() == 4
+        assert uow.certificates.count(kind=CertificateKind.EVENT, subject_name="张") == 2
+        assert uow.certificates.count(not_before_from=AT + timedelta(seconds=1)) == 0
+        assert len(uow.certificates.search(kind=CertificateKind.EVENT, limit=2, offset=1)) == 2

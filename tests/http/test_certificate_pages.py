@@ -138,3 +138,17 @@ def test_english_certificate_pages(logged_in):
     text = logged_in.get(f"{BASE}/ukeys").text
     assert "UKey management" in text and "Register a UKey" in text
     assert "Certificate statistics" in logged_in.get(f"{BASE}/statistics").text
+
+
+def test_event_certificates_page_newest_first(logged_in, platform):
+    with platform.uow() as uow:
+        for i in range(25):
+            who = Subject(f"用户{i:02d}", SubjectType.PERSONAL, PERSON.code)
+            uow.certificates.add(platform.ca.issue_event_certificate(who, at=platform.clock.now()).certificate)
+        uow.commit()
+    first = logged_in.get(f"{BASE}/events").text
+    assert "共 25 条" in first and "1 / 2" in first
+    names = re.findall(r"<td>(用户\d\d)</td>", first)
+    assert names[0] == "用户24" and len(names) == 20
+    second = re.findall(r"<td>(用户\d\d)</td>", logged_in.get(f"{BASE}/events", params={"page": 2}).text)
+    assert second == ["用户04", "用户03", "用户02", "用户01", "用户00"]
