@@ -30,7 +30,7 @@ from esign_core.services.signing_services import (
     SetSigningFailover,
 )
 from esign_http.access import CONSOLE_PATH, account_of, console_gate
-from esign_http.context import language_of, platform_of
+from esign_http.context import client_ip, language_of, platform_of
 from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
 from esign_http.templating import page
@@ -131,20 +131,22 @@ class SigningServiceController(Controller):
             config, secrets = _config_from(data, kind)
             platform.handle(ConfigureSigningProvider(
                 name=data.get("name", ""), kind=kind, label=data.get("label", ""), weight=int(weight_text),
-                enabled=data.get("enabled") == "on", config=config, secrets=secrets, actor=actor))
+                enabled=data.get("enabled") == "on", config=config, secrets=secrets, actor=actor,
+                ip=client_ip(request)))
 
         return self._act(request, act)
 
     @post("/providers/{name:str}/remove", sync_to_thread=True, status_code=200)
     def remove_provider(self, request: AnyRequest, name: str) -> Response[Any]:
         platform, actor = platform_of(request), account_of(request).username
-        return self._act(request, lambda: platform.handle(RemoveSigningProvider(name=name, actor=actor)))
+        return self._act(request, lambda: platform.handle(RemoveSigningProvider(name=name, actor=actor,
+                                                                                       ip=client_ip(request))))
 
     @post("/failover", sync_to_thread=True, status_code=200)
     def failover(self, request: AnyRequest, data: FormData) -> Response[Any]:
         platform, actor = platform_of(request), account_of(request).username
-        return self._act(request, lambda: platform.handle(SetSigningFailover(enabled=data.get("enabled") == "on",
-                                                                             actor=actor)))
+        command = SetSigningFailover(enabled=data.get("enabled") == "on", actor=actor, ip=client_ip(request))
+        return self._act(request, lambda: platform.handle(command))
 
     @get("/calls", sync_to_thread=True)
     def calls(self, request: AnyRequest) -> Response[Any]:

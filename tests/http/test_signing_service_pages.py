@@ -52,6 +52,11 @@ def test_remote_provider_secret_is_sealed_and_never_shown(logged_in, platform):
     assert provider is not None and provider.config["app_token"] == "tok-123"
     assert provider.config["app_secret_secret_ref"].startswith("v1.")
     assert "very-secret-value" not in repr(provider)
+    from esign_core.model.audit import AuditQuery
+
+    [audit] = platform.search_audit(AuditQuery(section="signing_services"))
+    assert audit.actor == "sysadmin" and "esign-b" in audit.changes["providers"][1]
+    assert provider.config["app_secret_secret_ref"] not in repr(audit.changes)
     # saved again without the secret: the sealed one stays
     _save(logged_in, name="esign-b", label="乙实例", kind="remote", weight="3", url="https://b.example.com",
           app_token="tok-123")

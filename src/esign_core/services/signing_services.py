@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from esign_core.errors import AuthenticationFailed, InvalidValue, NotFoundError
+from esign_core.model.audit import Actor, audit_record, diff
 from esign_core.model.integration import APP_SECRET_PURPOSE, IntegrationApp
 from esign_core.model.signing_service import (
     LOCAL,
@@ -40,18 +41,21 @@ class ConfigureSigningProvider(Command):
     config: dict[str, Any] = attrs.field(factory=dict, hash=False)
     secrets: dict[str, str] = attrs.field(factory=dict, repr=False, hash=False)
     actor: str | None = None
+    ip: str | None = None
 
 
 @attrs.frozen
 class RemoveSigningProvider(Command):
     name: str
     actor: str | None = None
+    ip: str | None = None
 
 
 @attrs.frozen
 class SetSigningFailover(Command):
     enabled: bool
     actor: str | None = None
+    ip: str | None = None
 
 
 @attrs.frozen
@@ -71,7 +75,22 @@ def remote_signature(secret: str, *, token: str, timestamp: str, body_sha256: st
     return "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def configure_signing_provider(cmd: ConfigureSigningProvider, *, uow: UnitOfWork, secrets: SecretBox) -> None:
+def _view(settings: SigningServiceSettings) -> dict[str, Any]:
+    return {"providers": {str(p["name"]): dict(p) for p in settings.providers}, "failover": settings.failover}
+
+
+def _store(uow: UnitOfWork, current: SigningServiceSettings, updated: SigningServiceSettings,
+           cmd: ConfigureSigningProvider | RemoveSigningProvider | SetSigningFailover, clock: Clock) -> None:
+    """Stage the settings and their audit record (sealed secrets masked) in the open unit of work."""
+    uow.settings.put(updated)
+    changes = diff(_view(current), _view(updated))
+    if changes:
+        uow.evidence.append(audit_record(SigningServiceSettings.SECTION, changes,
+                                         actor=Actor(cmd.actor or "cli", cmd.ip), at=clock.now()))
+
+
+def configure_signing_provider(cmd: ConfigureSigningProvider, *, uow: UnitOfWork, secrets: SecretBox,
+                               clock: Clock) -> None:
     """Save one provider in 签署服务接入. Raises InvalidValue (bad name, kind, weight, label, a
     config key ending in ``_secret_ref``, or a local provider when one exists under another
     name)."""
@@ -93,11 +112,11 @@ def configure_signing_provider(cmd: ConfigureSigningProvider, *, uow: UnitOfWork
         if provider.kind == LOCAL and any(p.kind == LOCAL for p in others):
             raise InvalidValue("kind", "the local engine is configured already")
         providers = [p.to_dict() for p in others] + [provider.to_dict()]
-        uow.settings.put(SigningServiceSettings(providers=providers, failover=current.failover))
+        _store(uow, current, SigningServiceSettings(providers=providers, failover=current.failover), cmd, clock)
         uow.commit()
 
 
-def remove_signing_provider(cmd: RemoveSigningProvider, *, uow: UnitOfWork) -> None:
+def remove_signing_provider(cmd: RemoveSigningProvider, *, uow: UnitOfWork, clock: Clock) -> None:
     """Remove a provider. Raises NotFoundError, InvalidValue when it is the last enabled one."""
     name = provider_name(cmd.name)
     with uow:
@@ -107,15 +126,17 @@ def remove_signing_provider(cmd: RemoveSigningProvider, *, uow: UnitOfWork) -> N
         rest = [p for p in current.provider_list() if p.name != name]
         if not any(p.enabled for p in rest):
             raise InvalidValue("name", "at least one enabled signing provider must remain")
-        uow.settings.put(SigningServiceSettings(providers=[p.to_dict() for p in rest], failover=current.failover))
+        updated = SigningServiceSettings(providers=[p.to_dict() for p in rest], failover=current.failover)
+        _store(uow, current, updated, cmd, clock)
         uow.commit()
 
 
-def set_signing_failover(cmd: SetSigningFailover, *, uow: UnitOfWork) -> None:
+def set_signing_failover(cmd: SetSigningFailover, *, uow: UnitOfWork, clock: Clock) -> None:
     """失败转移策略: on, a failed call goes on to the next provider; off, it fails at once."""
     with uow:
         current = uow.settings.get(SigningServiceSettings)
-        uow.settings.put(SigningServiceSettings(providers=list(current.providers), failover=cmd.enabled))
+        _store(uow, current, SigningServiceSettings(providers=list(current.providers), failover=cmd.enabled), cmd,
+               clock)
         uow.commit()
 
 
