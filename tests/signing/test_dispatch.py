@@ -279,3 +279,22 @@ def test_an_unknown_provider_kind_names_the_available_ones():
     with pytest.raises(ConfigurationError, match="unknown signing provider 'nope'; available: remote"):
         build_provider(SigningProvider(name="x", kind="nope", label="x"), local=lambda: None,
                        secrets=AesGcmSecretBox(b"k" * 32))
+
+
+def test_the_documents_of_one_signing_act_stay_with_a_provider_using_its_own_ca(ca):
+    """A remote or third-party provider issued the certificate of the first document: the next
+    documents signed with the same credential go to it as well (one act never mixes CAs)."""
+    remote, local = Tagging("remote"), Tagging("local")
+    dispatcher = DispatchingPdfSigner([_provider("remote", 1, remote), _provider("local", 1, local, local=True)],
+                                      recorder=None, now=_Clock().now)
+    first = _request(ca)  # SWRR: remote first
+    for _ in range(3):
+        assert dispatcher.sign(PDF, first).endswith(b"%by=remote\n")
+    assert dispatcher.sign(PDF, _request(ca)).endswith(b"%by=local\n")  # a new act is dispatched again
+    local_first = _request(ca)
+    dispatcher.sign(PDF, _request(ca))  # remote's turn
+    assert dispatcher.sign(PDF, local_first).endswith(b"%by=local\n")
+    assert dispatcher.sign(PDF, local_first).endswith(b"%by=remote\n")  # local keys are not pinned
+    remote.fail_with = "down"
+    with pytest.raises(SigningError, match="down"):
+        dispatcher.sign(PDF, first)  # no failover to another CA in the middle of an act

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -152,12 +153,20 @@ class DispatchingPdfSigner:
         self._recorder, self._now, self._failover, self._perf = recorder, now, failover, perf_counter
         self.counters = {p.name: ProviderCounters() for p in enabled}
         self._lock = threading.Lock()
+        #: Event certificates a provider with its own CA replaced (ADR 0047): the other documents
+        #: of the same signing act go to that provider too, so one act never mixes CAs.
+        self._pinned: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
     @property
     def providers(self) -> list[Provider]:
         return list(self._providers.values())
 
     def _order(self, request: SignRequest) -> list[Provider]:
+        pinned = self._pinned.get(request.credential.certificate)
+        if pinned is not None:
+            if pinned not in self._providers:
+                raise SigningError(f"signing provider {pinned!r} signed the other documents and is no longer enabled")
+            return [self._providers[pinned]]
         first = self._picker.pick()
         ordered = [self._providers[c.name] for c in failover_order(self._configs, first)]
         if request.credential.certificate.kind is not CertificateKind.EVENT:
@@ -189,6 +198,9 @@ class DispatchingPdfSigner:
                     failures.append(f"{provider.name}: {type(exc).__name__}: {exc}")
                     continue
                 records.append(self._record(provider, request, started, attempt, None))
+                if not provider.uses_local_keys:
+                    with self._lock:
+                        self._pinned[request.credential.certificate] = provider.name
                 return signed
         finally:
             if self._recorder is not None and records:
