@@ -64,9 +64,11 @@ def _overview(request: AnyRequest, **extra: Any) -> dict[str, Any]:
     total_calls = sum(q.calls for q in all_time)
     avg = sum(q.avg_ms * q.calls for q in all_time) / total_calls if total_calls else 0.0
     counts = [(q.provider, q.calls, q.calls / total_calls if total_calls else 0.0) for q in all_time]
+    systems = [(name, n, n / total_calls if total_calls else 0.0)
+               for name, n in platform.signing_calls.by_business_system()]
     order = failover_order(providers, None)
     return {"settings": settings, "providers": providers, "share": share(providers), "quality": quality,
-            "total_calls": total_calls, "avg_ms": avg, "counts": counts, "order": order,
+            "total_calls": total_calls, "avg_ms": avg, "counts": counts, "systems": systems, "order": order,
             "kinds": signer_kinds(), "kind_labels": KIND_LABELS, "problems": dict(platform.signer.problems),
             "quality_days": QUALITY_DAYS, "message": None, "error": None, **extra}
 

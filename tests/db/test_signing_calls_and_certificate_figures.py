@@ -52,6 +52,9 @@ def test_call_log_search_and_quality(log):
     assert (quality["a"].calls, quality["a"].failures, quality["a"].avg_ms, quality["a"].p95_ms) == (100, 0, 50.5, 95.0)
     assert (quality["b"].calls, quality["b"].failures, quality["b"].success_rate) == (2, 1, 0.5)
     assert [q.provider for q in log.quality(since=AT + timedelta(minutes=150))] == ["b"]
+    log.record([_call("a", 1.0, minutes=300, system="")])
+    assert log.by_business_system() == [("ERP", 101), ("", 1), ("OA_100%", 1)]
+    assert log.by_business_system(since=AT + timedelta(minutes=200)) == [("", 1), ("ERP", 1), ("OA_100%", 1)]
 
 
 @pytest.fixture

@@ -94,6 +94,8 @@ def test_overview_quality_and_call_details_after_real_signatures(logged_in, plat
     assert '<td class="failures">2</td>' in third and '<td class="success-rate">0.0%</td>' in third
     local = re.search(r'data-provider="local">(.*?)</tr>', quality, re.S).group(1)  # type: ignore[union-attr]
     assert "<td>4</td>" in local and "100.0%" in local
+    systems = re.search(r'id="system-counts">.*?</table>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert '<tr data-system="ERP"><td>ERP</td><td>6</td>' in systems and "100.0%" in systems
     strategy = re.search(r'id="strategy">.*?</table>', page, re.S).group(0)  # type: ignore[union-attr]
     assert "50.0%" in strategy
     assert re.search(r'id="failover-order"><li>本地签署引擎 \(local\)</li><li>第三方 \(third\)</li>', page)

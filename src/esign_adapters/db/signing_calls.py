@@ -83,3 +83,14 @@ class SqlSigningCallLog:
         except SQLAlchemyError as exc:
             raise translate_error(exc) from exc
         return out
+
+    def by_business_system(self, *, since: datetime | None = None) -> list[tuple[str, int]]:
+        c = t.signing_calls.c
+        where = [c.at >= since] if since is not None else []
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(c.business_system, sa.func.count()).where(*where)
+                                    .group_by(c.business_system)).all()
+        except SQLAlchemyError as exc:
+            raise translate_error(exc) from exc
+        return sorted(((str(name), int(n)) for name, n in rows), key=lambda r: (-r[1], r[0]))

@@ -18,3 +18,7 @@ class SigningCallLog(Protocol):
 
     def quality(self, *, since: datetime | None = None) -> list[ProviderQuality]:
         """Calls, failures, average and p95 duration per provider (since ``since``), by name."""
+
+    def by_business_system(self, *, since: datetime | None = None) -> list[tuple[str, int]]:
+        """调用次数 per business system ("" for the platform's own console and portal), most
+        calls first, then by name."""

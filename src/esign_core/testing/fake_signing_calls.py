@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -30,3 +31,9 @@ class InMemorySigningCallLog:
         with self._lock:
             calls = [c for c in self.calls if since is None or c.at >= since]
         return quality_of(calls)
+
+    def by_business_system(self, *, since: datetime | None = None) -> list[tuple[str, int]]:
+        with self._lock:
+            counts = Counter(c.business_system for c in self.calls if since is None or c.at >= since)
+        return sorted(counts.items(), key=lambda r: (-r[1], r[0]))
+
