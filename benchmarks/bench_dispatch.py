@@ -53,8 +53,10 @@ def run(n: int = 200, bare: int = 50_000) -> None:
             pdf = _pdf()
             request = SignRequest(credential=platform.ca.issue_event_certificate(SUBJECT, at=platform.clock.now()),
                                   level=SignatureLevel.B_B, business_system="bench", file_subject="合同")
-            direct = _per_second(lambda: platform.local_signer.sign(pdf, request), n)
-            dispatched = _per_second(lambda: platform.signer.sign(pdf, request), n)
+            direct = dispatched = 0.0
+            for _ in range(3):  # interleaved, best of three: the machine's load varies
+                direct = max(direct, _per_second(lambda: platform.local_signer.sign(pdf, request), n))
+                dispatched = max(dispatched, _per_second(lambda: platform.signer.sign(pdf, request), n))
             platform.call_recorder.flush()
             records = platform.signing_calls.search(SigningCallQuery(limit=1))[1]
 
@@ -68,7 +70,7 @@ def run(n: int = 200, bare: int = 50_000) -> None:
         finally:
             platform.close()
     print(f"B-B signature: local engine {direct:.0f}/s, through the dispatcher {dispatched:.0f}/s; "
-          f"ratio = {dispatched / direct:.3f} ({records} call records on SQLite)")
+          f"ratio = {dispatched / direct:.3f} (best of 3 interleaved runs; {records} call records on SQLite)")
     print(f"bare dispatch overhead: {1e6 / through - 1e6 / raw:.1f} µs per call "
           f"(do-nothing signer {raw:.0f}/s, dispatched {through:.0f}/s; records written by the writer "
           "thread, 64 per insert)")
