@@ -55,6 +55,7 @@ def _error(request: AnyRequest, exc: EsignError) -> tuple[str, int]:
 def _overview(request: AnyRequest, **extra: Any) -> dict[str, Any]:
     platform = platform_of(request)
     platform.call_recorder.flush()  # this node's waiting records first
+    platform.signer.dispatcher()  # built from the current configuration, so that problems show now
     with platform.uow() as uow:
         settings = uow.settings.get(SigningServiceSettings)
     providers = settings.provider_list()

@@ -69,7 +69,6 @@ def test_remote_provider_secret_is_sealed_and_never_shown(logged_in, platform):
                        app_token="t", app_secret="s")
     assert plain_http.status_code == 200  # saved; the provider cannot be built, so the page says why
     assert 'data-provider="esign-c"' in logged_in.get(f"{BASE}/").text
-    platform.signer.dispatcher()  # built with the new configuration (as by the next signature)
     problem = re.search(r'<p class="alert" role="alert" data-provider="esign-c">(.*?)</p>',
                         logged_in.get(f"{BASE}/").text)
     assert problem and "https" in problem.group(1)
@@ -113,6 +112,9 @@ def test_overview_quality_and_call_details_after_real_signatures(logged_in, plat
     assert 'data-provider="third"' not in re.search(r'id="providers">.*?</table>', removed.text, re.S).group(0)  # type: ignore[union-attr]
     last = logged_in.post(f"{BASE}/providers/local/remove", data={"_csrf_token": token})
     assert last.status_code == 400  # the last enabled provider stays
+    off_too = logged_in.post(f"{BASE}/providers", data={"_csrf_token": token, "name": "local", "label": "本地",
+                                                        "kind": "local", "weight": "1"})  # enabled unchecked
+    assert off_too.status_code == 400 and "at least one enabled" in off_too.text
 
 
 def test_english_signing_service_page(logged_in):

@@ -92,8 +92,8 @@ def _store(uow: UnitOfWork, current: SigningServiceSettings, updated: SigningSer
 def configure_signing_provider(cmd: ConfigureSigningProvider, *, uow: UnitOfWork, secrets: SecretBox,
                                clock: Clock) -> None:
     """Save one provider in 签署服务接入. Raises InvalidValue (bad name, kind, weight, label, a
-    config key ending in ``_secret_ref``, or a local provider when one exists under another
-    name)."""
+    config key ending in ``_secret_ref``, a local provider when one exists under another name,
+    or no provider left enabled)."""
     name = provider_name(cmd.name)
     with uow:
         current = uow.settings.get(SigningServiceSettings)
@@ -111,6 +111,8 @@ def configure_signing_provider(cmd: ConfigureSigningProvider, *, uow: UnitOfWork
         others = [p for p in current.provider_list() if p.name != name] if current.providers else []
         if provider.kind == LOCAL and any(p.kind == LOCAL for p in others):
             raise InvalidValue("kind", "the local engine is configured already")
+        if not provider.enabled and not any(p.enabled for p in others):
+            raise InvalidValue("enabled", "at least one enabled signing provider must remain")
         providers = [p.to_dict() for p in others] + [provider.to_dict()]
         _store(uow, current, SigningServiceSettings(providers=providers, failover=current.failover), cmd, clock)
         uow.commit()
