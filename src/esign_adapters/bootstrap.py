@@ -109,6 +109,9 @@ class Platform:
         screener = self.__dict__.get("screener")
         if screener is not None and callable(getattr(screener, "close", None)):
             screener.close()
+        recorder = self.__dict__.get("call_recorder")
+        if recorder is not None:
+            recorder.flush()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -175,12 +178,81 @@ class Platform:
         return built[1]
 
     @cached_property
-    def signer(self) -> Any:
+    def local_signer(self) -> Any:
+        """The built-in engine: our CA, pyHanko (and the fast path)."""
         from esign_adapters.signing.engine import CaBoundSigner
 
         engine = self.settings.file_values.get("signing_engine", {})
         fast = engine.get("fast_path", True) if isinstance(engine, dict) else True
         return CaBoundSigner(self.ca, self.timestamper, self.clock.now, fast=bool(fast))
+
+    @cached_property
+    def signer(self) -> Any:
+        """The PdfSigner of the use cases: the providers of 签署服务接入 behind a dispatcher
+        (weights, failover, call records; docs/adr/0047-signing-dispatch.md). With none
+        configured, the local engine alone."""
+        from esign_adapters.signing.dispatch import ConfiguredSigningService, Provider
+        from esign_adapters.signing.providers import build_provider
+        from esign_core.model.signing_service import DEFAULT_LOCAL, SigningServiceSettings
+
+        def current() -> Any:
+            if not self.is_initialized():
+                return None
+            with self.uow() as uow:
+                return uow.settings.get(SigningServiceSettings)
+
+        return ConfiguredSigningService(
+            current, lambda config: build_provider(config, local=lambda: self.local_signer, secrets=self.secrets),
+            lambda: Provider(DEFAULT_LOCAL, self.local_signer, uses_local_keys=True),
+            recorder=self.call_recorder, now=self.clock.now)
+
+    @cached_property
+    def signing_calls(self) -> Any:
+        """调用详情 / 质量监控 (``signing_calls``; in memory without an SQL engine)."""
+        if self.engine is None:
+            from esign_core.testing.fake_signing_calls import InMemorySigningCallLog
+
+            return InMemorySigningCallLog()
+        from esign_adapters.db.signing_calls import SqlSigningCallLog
+
+        return SqlSigningCallLog(self.engine)
+
+    @cached_property
+    def call_recorder(self) -> Any:
+        """Batches the dispatcher's call records into ``signing_calls``."""
+        from esign_adapters.signing.dispatch import BufferedCallRecorder
+
+        return BufferedCallRecorder(self.signing_calls)
+
+    def certificate_figures(self, *, months: int = 12) -> Any:
+        """证书统计: user certificates by kind, status, issuing CA and month (CertificateFigures)."""
+        now = self.clock.now()
+        if self.engine is None:
+            from esign_core.model.certificate_figures import figures_of
+
+            with self.uow() as uow:
+                return figures_of(uow.certificates.search(), until=now, months=months)
+        from esign_adapters.db.certificate_figures import certificate_figures
+
+        return certificate_figures(self.engine, until=now, months=months)
+
+    def signing_services_changed(self) -> None:
+        """After the providers were configured: the next signature uses the new configuration."""
+        signer = self.__dict__.get("signer")
+        if signer is not None:
+            signer.changed()
+
+    def remote_sign(self, body: bytes, *, app_name: str) -> bytes:
+        """Serve a remote-signer request (docs/adr/0048-remote-signer-protocol.md) from an
+        authenticated app: decode, sign with the local engine (never another remote one) and
+        record the event certificate. Raises InvalidValue, SigningError."""
+        from esign_adapters.signing.remote import decode_request
+        from esign_core.services.signing import SignPdf, sign_pdf
+
+        fields = decode_request(body)
+        fields["business_system"] = fields["business_system"] or app_name
+        return sign_pdf(SignPdf(**fields), uow=self.uow(), ca=self.ca, signer=self.signer.local_only(),
+                        screener=self.screener, clock=self.clock)
 
     @cached_property
     def validator(self) -> Any:

@@ -50,6 +50,7 @@ from esign_core.services import (
     signing,
     signing_password,
     sso,
+    signing_services,
     templates,
     ukeys,
 )
@@ -83,6 +84,10 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     ukeys.ChangeUKeyStatus: ukeys.change_ukey_status,
     signing.SignPdf: signing.sign_pdf,
     signing.VerifyPdf: signing.verify_pdf,
+    signing_services.ConfigureSigningProvider: signing_services.configure_signing_provider,
+    signing_services.RemoveSigningProvider: signing_services.remove_signing_provider,
+    signing_services.SetSigningFailover: signing_services.set_signing_failover,
+    signing_services.AuthenticateRemoteSigner: signing_services.authenticate_remote_signer,
     categories.CreateCategory: categories.create_category,
     categories.ChangeCategory: categories.change_category,
     documents.CreateDocument: documents.create_document,

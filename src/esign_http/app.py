@@ -34,6 +34,7 @@ from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.app_access_pages import AppAccessController
 from esign_http.connector_pages import ConnectorController
+from esign_http.certificate_pages import CertificateController
 from esign_http.console import ConsoleController
 from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
@@ -49,10 +50,12 @@ from esign_http.pki_routes import pki_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
 from esign_http.request_log import NodeLifecycle, RequestLog
+from esign_http.remote_signer_routes import remote_signer_router
 from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
 from esign_http.setup_wizard import SetupController
+from esign_http.signing_service_pages import SigningServiceController
 from esign_http.sms_pages import SmsSettingsController
 from esign_http.storage_pages import StorageSettingsController
 from esign_http.templating import template_config
@@ -98,7 +101,8 @@ def create_app(platform: Platform | None = None, *, secure_cookies: bool | None 
                         DirectoryController, ImportController, MemberController, SmsSettingsController,
                         MailSettingsController, NoticeSettingsController, portal_router, open_router,
                         api_router, pki_router, static_router, *MESSAGING_CONTROLLERS, AppAccessController,
-                        ConnectorController, *OPS_CONTROLLERS],
+                        ConnectorController, *OPS_CONTROLLERS, remote_signer_router, CertificateController,
+                        SigningServiceController],
         middleware=[session_config(secure=secure).middleware],
         stores={SESSION_STORE: session_store(platform.settings.data_dir)},
         csrf_config=csrf,

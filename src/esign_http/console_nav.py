@@ -46,6 +46,11 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("应用接入"), "/console/integration/apps", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("连接器"), "/console/integration/connectors", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
+    NavEntry(_l("证书统计"), "/console/certificates/statistics", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("事件证书"), "/console/certificates/events", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("长期证书"), "/console/certificates/long-term", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("UKey管理"), "/console/certificates/ukeys", P.CERTIFICATES, _l("证书管理")),
+    NavEntry(_l("签署服务接入"), "/console/integration/signing/", P.INTEGRATION, _l("集成中心")),
 )
 
 

@@ -310,6 +310,12 @@ class SqlCertificateRepository(SqlRepository[Certificate]):
         )
         return self._page(self._clause(query), query.matches, limit=query.limit, offset=query.offset)
 
+    def count(self, **filters: Any) -> int:
+        """Counted by the database (stored rows; not what this unit of work holds unsaved)."""
+        clause = self._clause(CertificateQuery(**filters))
+        stmt = sa.select(sa.func.count()).select_from(t.certificates)
+        return int(self._state().execute(stmt if clause is None else stmt.where(clause)).scalar_one())
+
     def statistics(
         self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
     ) -> list[CertificateCount]:

@@ -771,5 +771,23 @@ cluster_ssh_targets = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+#: Call-detail records of the signing services (签署服务接入, manual 五.2): one row per provider
+#: tried, written in batches by the dispatcher (ADR 0047).
+signing_calls = sa.Table(
+    "signing_calls",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False, index=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("business_system", sa.String(100), nullable=False),
+    sa.Column("file_subject", sa.String(100), nullable=False),
+    sa.Column("error", sa.String(500), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Index("ix_signing_calls_provider", "provider", "at"),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

@@ -243,8 +243,9 @@ class InternalCertificateAuthority:
         """Import a PKCS#12 file or PEM (certificate(s) + private key, optionally encrypted); subject,
         issuer, serial, validity and key type are read from the certificate, the key is sealed
         (``key_ref`` = ``file:imported/<sha256>.key``). Raises InvalidValue (field ``password`` for a
-        wrong password)."""
-        pair = read_key_pair(data, password)
+        wrong password, ``certificate`` for an expired or not yet valid one, ``chain`` for
+        shipped issuers that do not certify it)."""
+        pair = read_key_pair(data, password, now=self._clock.now())
         chain = (pair.certificate, *pair.chain)
         key_ref = self.keystore.save_entity("imported", p.fingerprint(pair.certificate), chain, pair.key)
         aggregate = p.to_aggregate(pair.certificate, kind=CertificateKind.LONG_TERM, entity_id=self._ids.next_id(),

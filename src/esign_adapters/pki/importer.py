@@ -3,11 +3,12 @@ certificate. Only parsing and checks here; sealing and storage are the key store
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 import attrs
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -31,12 +32,14 @@ def _public_der(obj: object) -> bytes:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def read_key_pair(data: bytes, password: bytes | None) -> ImportedKeyPair:
+def read_key_pair(data: bytes, password: bytes | None, *, now: datetime | None = None) -> ImportedKeyPair:
     """Parse ``data`` (PKCS#12, or PEM with certificate(s) and a private key, which may be encrypted).
 
     Raises InvalidValue: ``password`` when the password is wrong or missing, ``file`` when the data
     is not a certificate with its key, ``key`` for a key we cannot sign with, ``certificate`` for a
-    CA certificate or one whose key usage forbids signing.
+    CA certificate, one whose key usage forbids signing, or (with ``now``) one expired or not yet
+    valid, ``chain`` when the certificates shipped with it do not certify it (a wrong or broken
+    issuer, a non-CA or expired issuer).
     """
     if not data or len(data) > MAX_IMPORT_BYTES:
         raise InvalidValue("file", "certificate file is empty or larger than 1 MB")
@@ -45,7 +48,48 @@ def read_key_pair(data: bytes, password: bytes | None) -> ImportedKeyPair:
     else:
         pair = _read_pkcs12(data, password)
     _check_usable(pair)
+    if now is not None:
+        _check_dates(pair.certificate, now, field="certificate", what="the certificate")
+    _check_chain(pair, now)
     return pair
+
+
+def _check_dates(cert: x509.Certificate, now: datetime, *, field: str, what: str) -> None:
+    if now >= cert.not_valid_after_utc:
+        raise InvalidValue(field, f"{what} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    if now < cert.not_valid_before_utc:
+        raise InvalidValue(field, f"{what} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+
+
+def _check_chain(pair: ImportedKeyPair, now: datetime | None) -> None:
+    """Follow issuers from the leaf through the certificates shipped in the file: each must be a
+    CA that signed the one below it. A chain that stops early (the root not included) is fine;
+    validators supply their trust anchors."""
+    current, rest, seen = pair.certificate, list(pair.chain), 0
+    while rest and current.issuer != current.subject and seen < 10:
+        issuer = next((c for c in rest if c.subject == current.issuer), None)
+        if issuer is None:
+            if seen == 0:
+                raise InvalidValue("chain", "the certificates in the file do not include the issuer of the "
+                                            f"certificate ({_name(current.issuer)})")
+            return
+        try:
+            current.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            raise InvalidValue("chain", f"the certificate chain is broken: {_name(current.subject)} is not "
+                                        f"signed by {_name(issuer.subject)}") from None
+        bc = _extension(issuer.extensions, x509.BasicConstraints)
+        if bc is None or not bc.ca:
+            raise InvalidValue("chain", f"{_name(issuer.subject)} in the chain is not a CA certificate")
+        if now is not None:
+            _check_dates(issuer, now, field="chain", what=f"the issuing certificate {_name(issuer.subject)}")
+        rest.remove(issuer)
+        current, seen = issuer, seen + 1
+
+
+def _name(name: x509.Name) -> str:
+    cn = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(cn[0].value) if cn else name.rfc4514_string()
 
 
 def _read_pkcs12(data: bytes, password: bytes | None) -> ImportedKeyPair:

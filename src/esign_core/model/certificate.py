@@ -82,6 +82,20 @@ class Certificate(Aggregate):
         if self.not_after <= self.not_before:
             raise DomainError("certificate validity ends before it starts")
 
+    def reissued_by_provider(self, *, serial: str, issuer: str, ca_name: str, not_before: datetime,
+                             not_after: datetime, key_type: str) -> None:
+        """A signing service that signs with its own CA (a remote esign instance, a third-party
+        provider) issued the event certificate actually in the PDF: record that one instead of
+        ours, so that the certificate list and the evidence name what validators will see. Only
+        for an event certificate not yet stored. Raises DomainError otherwise."""
+        if self.kind is not CertificateKind.EVENT or self.key_ref is not None:
+            raise DomainError("only an event certificate can be replaced by the signing service's")
+        if not_after <= not_before:
+            raise DomainError("certificate validity ends before it starts")
+        self.serial = normalize_serial(serial)
+        self.issuer, self.ca_name, self.key_type = issuer, ca_name, key_type
+        self.not_before, self.not_after = require_aware("not_before", not_before), require_aware("not_after", not_after)
+
     def is_valid_at(self, at: datetime) -> bool:
         return self.status is CertificateStatus.VALID and self.not_before <= at < self.not_after
 

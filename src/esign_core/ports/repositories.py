@@ -119,6 +119,21 @@ class CertificateRepository(Repository[Certificate], Protocol):
         ``*_from`` inclusive, ``*_to`` exclusive). Raises InvalidValue for a naive datetime or a
         negative ``limit``/``offset``."""
 
+    def count(
+        self,
+        *,
+        kind: CertificateKind | None = None,
+        subject_name: str | None = None,
+        subject_type: SubjectType | None = None,
+        ca_name: str | None = None,
+        not_before_from: datetime | None = None,
+        not_before_to: datetime | None = None,
+        not_after_from: datetime | None = None,
+        not_after_to: datetime | None = None,
+    ) -> int:
+        """How many stored certificates :meth:`search` would find without a page (for paging
+        the console's lists). Raises InvalidValue for a naive datetime."""
+
     def statistics(
         self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
     ) -> list[CertificateCount]:

@@ -139,6 +139,9 @@ class SignRequest:
     reason: str = ""
     location: str = ""
     signer_name: str = ""
+    #: For the signing services' call-detail records (manual 五.2): who asked, about what.
+    business_system: str = ""
+    file_subject: str = ""
 
 
 class PdfSigner(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import attrs
 
-from esign_core.errors import NotFoundError
+from esign_core.errors import AlreadyExists, NotFoundError
 from esign_core.model.certificate import CertificateKind, SubjectType, normalize_serial
 from esign_core.ports import Clock, UnitOfWork
 from esign_core.ports.signing import CertificateAuthority, Subject
@@ -56,6 +56,9 @@ def import_certificate(cmd: ImportCertificate, *, uow: UnitOfWork, ca: Certifica
     type are read from it. Raises InvalidValue (bad file, wrong password), AlreadyExists (same serial)."""
     with uow:
         credential = ca.import_certificate(cmd.data, password=cmd.password)
+        if uow.certificates.by_serial(credential.certificate.serial) is not None:
+            raise AlreadyExists("a certificate with this serial number is already stored", field="file",
+                                serial=credential.certificate.serial)
         uow.certificates.add(credential.certificate)
         uow.commit()
         return credential.certificate.id

@@ -45,6 +45,7 @@ from esign_core.services.document_signing import (
     SignCommand,
     action_stampers,
     apply_signatures,
+    business_system_of,
     pick_action,
     signature_details,
     signing_plan,
@@ -205,7 +206,8 @@ def _sign_for_enterprise(
         plan = signing_plan(uow, contract, stampers, marks)
         credential = ca.issue_event_certificate(subject, at=now)
         signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
-                                  signer_name=enterprise.name, reason=action.name if action else "签署")
+                                  signer_name=enterprise.name, reason=action.name if action else "签署",
+                                  business_system=business_system_of(cmd.actor), file_subject=contract.subject)
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
                                     seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)

@@ -119,6 +119,8 @@ def apply_signatures(
     level: SignatureLevel,
     signer_name: str,
     reason: str,
+    business_system: str = "",
+    file_subject: str = "",
 ) -> list[dict[str, Any]]:
     """Sign each document once with ``credential``, store the new revision and make it current.
     Returns, per document, the SHA-256 before and after (for the evidence). Raises SigningError
@@ -129,13 +131,22 @@ def apply_signatures(
         before = doc.current
         signed = signer.sign(
             blobs.read(before),
-            SignRequest(credential=credential, stamps=stamps, level=level, reason=reason, signer_name=signer_name),
+            SignRequest(credential=credential, stamps=stamps, level=level, reason=reason, signer_name=signer_name,
+                        business_system=business_system, file_subject=file_subject),
         )
         ref = blobs.put([signed])
         doc.add_signed_revision(ref)
         signed_documents.append({DOCUMENT_ID: str(doc.id), "sha256_before": before.digest.hex,
                                  "sha256_after": ref.digest.hex, DOCUMENT_DIGEST: ref.digest.hex})
     return signed_documents
+
+
+def business_system_of(actor: str | None) -> str:
+    """The business system (业务系统) a call-detail record names: the integration app for the
+    open API (actor ``open:<app>``), else the platform's own console or portal."""
+    if actor and actor.startswith("open:"):
+        return actor.removeprefix("open:")[:100]
+    return ""
 
 
 def signature_details(

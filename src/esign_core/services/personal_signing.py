@@ -32,6 +32,7 @@ from esign_core.services.document_signing import (
     SignCommand,
     action_stampers,
     apply_signatures,
+    business_system_of,
     pick_action,
     signature_details,
     signing_plan,
@@ -149,7 +150,8 @@ def sign_as_person(
         plan = signing_plan(uow, contract, stampers, marks)
         credential = ca.issue_event_certificate(subject, at=now)
         signed = apply_signatures(plan, credential=credential, signer=signer, blobs=blobs, level=cmd.level,
-                                  signer_name=user.name, reason=action.name)
+                                  signer_name=user.name, reason=action.name,
+                                  business_system=business_system_of(cmd.actor), file_subject=contract.subject)
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, user_id=str(user.id),
                                     custom_image=cmd.signature_png is not None)

@@ -31,6 +31,8 @@ class SignPdf(Command):
     reason: str = ""
     location: str = ""
     certificate_serial: str | None = None  # … or with this stored long-term certificate
+    business_system: str = ""  # for the signing services' call-detail records (manual 五.2)
+    file_subject: str = ""
 
     def __attrs_post_init__(self) -> None:
         if (self.signer is None) == (self.certificate_serial is None):
@@ -73,7 +75,8 @@ def sign_pdf(
     signed = signer.sign(
         cmd.pdf,
         SignRequest(credential=credential, stamps=cmd.stamps, level=cmd.level, reason=cmd.reason,
-                    location=cmd.location, signer_name=credential.certificate.subject_name),
+                    location=cmd.location, signer_name=credential.certificate.subject_name,
+                    business_system=cmd.business_system, file_subject=cmd.file_subject),
     )
     if cmd.certificate_serial is None:
         with uow:

@@ -247,6 +247,9 @@ class InMemoryCertificateRepository(_Repo[Certificate]):
         )
         return self._page(query.matches, query)
 
+    def count(self, **filters: Any) -> int:
+        return len(self.search(**filters))
+
     def statistics(
         self, *, subject_name: str | None = None, subject_type: SubjectType | None = None
     ) -> list[CertificateCount]:
