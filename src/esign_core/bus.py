@@ -49,8 +49,8 @@ from esign_core.services import (
     setup,
     signing,
     signing_password,
-    sso,
     signing_services,
+    sso,
     templates,
     ukeys,
 )

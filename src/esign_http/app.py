@@ -33,8 +33,8 @@ from esign_adapters.ops.heartbeat import node_address
 from esign_http.api import api_router, app_version
 from esign_http.api_contracts import OPENAPI_DESCRIPTION, SECURITY_SCHEMES
 from esign_http.app_access_pages import AppAccessController
-from esign_http.connector_pages import ConnectorController
 from esign_http.certificate_pages import CertificateController
+from esign_http.connector_pages import ConnectorController
 from esign_http.console import ConsoleController
 from esign_http.console_routes import CONSOLE_ROUTES
 from esign_http.directory_pages import DirectoryController
@@ -49,8 +49,8 @@ from esign_http.pages import check_health_root, health, root, switch_language, t
 from esign_http.pki_routes import pki_router
 from esign_http.portal import portal_router
 from esign_http.ratelimit import LoginThrottle
-from esign_http.request_log import NodeLifecycle, RequestLog
 from esign_http.remote_signer_routes import remote_signer_router
+from esign_http.request_log import NodeLifecycle, RequestLog
 from esign_http.seal_pages import PhysicalSealController
 from esign_http.security import add_security_headers, csrf_config
 from esign_http.sessions import SESSION_STORE, session_config, session_store
