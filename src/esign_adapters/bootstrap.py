@@ -350,6 +350,30 @@ class Platform:
 
         return SqlDirectorySink(self.engine)
 
+    # -- directory sync (集成中心 → 组织成员同步; docs/org-sync.md) -------------------------------
+    def org_sync_store(self) -> Any:
+        """Directory sync's store (the batch import's sink plus sources, reports, links)."""
+        from esign_adapters.db.org_sync_store import SqlOrgSyncStore
+
+        if self.engine is None:
+            raise ConfigurationError("directory sync needs the SQL database")
+        return SqlOrgSyncStore(self.engine)
+
+    def org_directory(self, source: Any) -> Any:
+        """The OrgDirectory connector of a SyncSource (its sealed secrets opened)."""
+        from esign_adapters.org_sync.registry import load_directory
+
+        return load_directory(source.source, source.config, secrets=self.secrets)
+
+    def sync_directory(self, source: str | None = None, *, trigger: str = "manual",
+                       progress: Callable[[str], None] | None = None) -> Any:
+        """Run (or resume) a directory sync; returns the SyncReport (see sync_directory)."""
+        from esign_core.services.org_sync import SyncDirectory, sync_directory
+
+        return sync_directory(SyncDirectory(source=source, trigger=trigger), store=self.org_sync_store(),
+                              directories=self.org_directory, uow=self.uow_factory(), clock=self.clock,
+                              ids=self.ids, progress=progress)
+
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
 

@@ -1,0 +1,2 @@
+"""Directory-sync connectors (OrgDirectory adapters), found through the ``esign.org_directories``
+entry-point group."""
