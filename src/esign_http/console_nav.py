@@ -41,6 +41,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("角色管理"), "/console/admins/roles", P.ADMINS_ROLES_VIEW, _l("权限管理")),
     NavEntry(_l("账号管理"), "/console/admins/accounts", P.ADMINS_ACCOUNTS_VIEW, _l("权限管理")),
     NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),
+    NavEntry(_l("组织成员同步"), "/console/integration/org-sync/", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
 )
 

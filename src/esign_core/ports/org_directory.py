@@ -12,7 +12,7 @@ from typing import Protocol
 import attrs
 
 
-class UnitKind(str, Enum):
+class UnitKind(str, Enum):  # noqa: UP042 - str() of a member stays "UnitKind.COMPANY" for callers
     COMPANY = "company"  # an e-cology sub-company; the whole corp for DingTalk / WeCom
     DEPARTMENT = "department"
 
