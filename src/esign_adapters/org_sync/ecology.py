@@ -88,6 +88,7 @@ class EcologyOrgDirectory:
         self.wsdl_url = wsdl_url or address + "?wsdl"
         self._client: Any = None
         self._service: Any = None
+        self._departments: dict[tuple[str, ...], list[OrgUnit]] = {}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, secrets: Any = None) -> EcologyOrgDirectory:
@@ -178,6 +179,13 @@ class EcologyOrgDirectory:
         return out
 
     def departments(self, company_ids: Sequence[str]) -> list[OrgUnit]:
+        key = tuple(company_ids)
+        cached = self._departments.get(key)
+        if cached is None:  # one answer per run: the sync asks again when it reads the people
+            cached = self._departments[key] = self._read_departments(company_ids)
+        return list(cached)
+
+    def _read_departments(self, company_ids: Sequence[str]) -> list[OrgUnit]:
         beans = self._call("getHrmDepartmentInfo", None, ",".join(company_ids) or None) or []
         wanted = set(company_ids)
         out = []
@@ -251,6 +259,7 @@ class EcologyOrgDirectory:
 
     def close(self) -> None:
         client, self._client, self._service = self._client, None, None
+        self._departments = {}
         if client is not None:
             session = getattr(client.transport, "session", None)
             if session is not None:

@@ -245,6 +245,7 @@ class CompanySync:
         accounts: dict[str, tuple[Phone | None, Email | None]] = {
             p.external_id: (_account(Phone, p.mobile), _account(Email, p.email)) for p in fresh}
         users = store.users_by_accounts(str(a) for pair in accounts.values() for a in pair if a is not None)
+        users_by_id = {u.id: u for u in users.values()}
         by_unit: dict[tuple[int, int], Member] = {}
         for m in store.members_of_users({u.id for u in users.values()}):
             if m.status is MemberStatus.ACTIVE:
@@ -280,7 +281,7 @@ class CompanySync:
                         self.company.external_id, p.login
                     changed_links.append(link)
                     continue
-                if self._update_member(p, member, unit, mobile, email, users, updates):
+                if self._update_member(p, member, unit, mobile, email, users, users_by_id, updates):
                     self.report.count("members_updated" if not p.disabled else "members_disabled")
                 else:
                     self.report.count("unchanged")
@@ -316,7 +317,8 @@ class CompanySync:
         return user.id
 
     def _update_member(self, p: OrgPerson, member: Member, unit: int, mobile: Phone | None, email: Email | None,
-                       users: dict[str, PersonalUser], updates: dict[int, Aggregate]) -> bool:
+                       users: dict[str, PersonalUser], users_by_id: dict[int, PersonalUser],
+                       updates: dict[int, Aggregate]) -> bool:
         """Bring an existing member in line with the OA; True when anything changed."""
         if p.disabled:
             if member.status is MemberStatus.ACTIVE:
@@ -334,7 +336,7 @@ class CompanySync:
         if member.org_id != unit:
             member.move_to(unit)
             changed = True
-        user = next((u for u in users.values() if u.id == member.user_id), None)
+        user = users_by_id.get(member.user_id)
         wanted = (mobile or (user.mobile if user else None), email or (user.email if user else None))
         if user is not None and (user.mobile, user.email) != wanted:
             others = {users[str(a)].id for a in (mobile, email) if a is not None and str(a) in users} - {user.id}
