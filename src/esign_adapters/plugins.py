@@ -39,6 +39,9 @@ KNOWN_GROUPS: Mapping[str, PluginGroup] = {g.name: g for g in (
     PluginGroup("esign.oa", "esign_core.ports OrgDirectory", "OA / HR directory synchronisation"),
     PluginGroup("esign.seal_device", "esign_core.ports SealDevice", "Physical seal devices (智能印章)"),
     PluginGroup("esign.signing", "esign_core.ports PdfSigner", "Signing providers (external CA, HSM, UKey)"),
+    PluginGroup("esign.org_directories", "esign_core.ports.org_directory OrgDirectory",
+                "Directory-sync connectors (组织成员同步: e-cology, ...): from_config(config, *, secrets)",
+                "from_config"),
 )}
 
 #: The pip extra of esign that brings the client library of a built-in plugin, when its entry
