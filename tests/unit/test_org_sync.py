@@ -144,3 +144,15 @@ def test_a_running_sync_refuses_a_second_one(platform: TestPlatform, init: InitR
     report = sync_directory(SyncDirectory(), store=InMemoryOrgSyncStore(platform.uow.db), directories=nested,
                             uow=InMemoryUnitOfWork(platform.uow.db), clock=platform.clock, ids=platform.ids)
     assert report.status is SyncStatus.SUCCEEDED
+
+
+def test_a_new_mobile_in_the_oa_moves_the_account_unless_someone_else_has_it(
+        platform: TestPlatform, init: InitResult, oa: InMemoryOrgDirectory) -> None:
+    configure(platform, SyncScope(company_id="1"))
+    sync(platform, oa)
+    oa.persons[0] = person("1", "1", "11", mobile="13900009999")
+    oa.persons[1] = person("2", "1", "12", mobile="13800000003")  # person 3's number
+    report = sync(platform, oa)
+    assert report.counts["members_updated"] == 1 and [e.ref for e in report.errors] == ["person 2"]
+    with InMemoryUnitOfWork(platform.uow.db) as uow:
+        assert uow.users.by_account("13900009999") is not None and uow.users.by_account("13800000001") is None

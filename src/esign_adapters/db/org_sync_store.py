@@ -18,6 +18,7 @@ from esign_core.errors import ConcurrencyError
 from esign_core.model.base import Aggregate
 from esign_core.model.org import Member, Organization
 from esign_core.model.org_sync import LinkKind, SyncError, SyncLink, SyncReport, SyncScope, SyncSource, SyncStatus
+from esign_core.model.user import PersonalUser
 
 
 class SyncSourceMapper(Mapper[SyncSource]):
@@ -169,4 +170,11 @@ class SqlOrgSyncStore(SqlDirectorySink):
         for chunk in _chunks(ids):
             for m in self._load(_MAPPERS[Member], t.members.c.id.in_(chunk)):
                 found[m.id] = m
+        return found
+
+    def users_by_ids(self, ids: Iterable[int]) -> dict[int, PersonalUser]:
+        found: dict[int, PersonalUser] = {}
+        for chunk in _chunks(ids):
+            for u in self._load(_MAPPERS[PersonalUser], t.users.c.id.in_(chunk)):
+                found[u.id] = u
         return found

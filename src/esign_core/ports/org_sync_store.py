@@ -10,6 +10,7 @@ from typing import Protocol
 
 from esign_core.model.org import Member, Organization
 from esign_core.model.org_sync import LinkKind, SyncLink, SyncReport, SyncSource
+from esign_core.model.user import PersonalUser
 from esign_core.ports.directory_sink import DirectorySink
 
 
@@ -43,3 +44,5 @@ class OrgSyncStore(DirectorySink, Protocol):
     def orgs_by_ids(self, ids: Iterable[int]) -> dict[int, Organization]: ...
 
     def members_by_ids(self, ids: Iterable[int]) -> dict[int, Member]: ...
+
+    def users_by_ids(self, ids: Iterable[int]) -> dict[int, PersonalUser]: ...

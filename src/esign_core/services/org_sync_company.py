@@ -244,10 +244,32 @@ class CompanySync:
         members = store.members_by_ids(link.local_id for link in links.values())
         accounts: dict[str, tuple[Phone | None, Email | None]] = {
             p.external_id: (_account(Phone, p.mobile), _account(Email, p.email)) for p in fresh}
-        users = store.users_by_accounts(str(a) for pair in accounts.values() for a in pair if a is not None)
-        users_by_id = {u.id: u for u in users.values()}
+        # Linked people: their users by id (a primary-key look-up); by account only the people not
+        # linked yet or whose mobile / e-mail changed in the OA (an idle re-sync asks for none).
+        member_of = {p.external_id: members.get(links[p.external_id].local_id) for p in fresh
+                     if p.external_id in links}
+        users_by_id = store.users_by_ids(m.user_id for m in member_of.values() if m is not None)
+        wanted: set[str] = set()
+        unlinked: set[str] = set()
+        for p in fresh:
+            m = member_of.get(p.external_id)
+            user = users_by_id.get(m.user_id) if m is not None else None
+            mobile, email = accounts[p.external_id]
+            if user is None or (mobile is not None and user.mobile != mobile) or \
+                    (email is not None and user.email != email):
+                keys = {str(a) for a in (mobile, email) if a is not None}
+                wanted |= keys
+                if user is None:
+                    unlinked |= keys
+        users = store.users_by_accounts(wanted)
+        for u in users.values():
+            users_by_id.setdefault(u.id, u)
+        for u in list(users_by_id.values()):
+            for key in (str(u.mobile or ""), str(u.email or "")):
+                if key:
+                    users.setdefault(key, u)
         by_unit: dict[tuple[int, int], Member] = {}
-        for m in store.members_of_users({u.id for u in users.values()}):
+        for m in store.members_of_users({users[k].id for k in unlinked if k in users}):
             if m.status is MemberStatus.ACTIVE:
                 by_unit.setdefault((m.org_id, m.user_id), m)
         adds: list[Aggregate] = []

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from esign_core.model.org import Member, Organization
 from esign_core.model.org_sync import LinkKind, SyncLink, SyncReport, SyncSource
+from esign_core.model.user import PersonalUser
 from esign_core.ports.org_directory import OrgDirectoryError, OrgPerson, OrgUnit, UnitKind
 from esign_core.testing.fake_directory_sink import InMemoryDirectorySink
 from esign_core.testing.fakes import InMemoryDatabase
@@ -102,6 +103,10 @@ class InMemoryOrgSyncStore(InMemoryDirectorySink):
     def members_by_ids(self, ids: Iterable[int]) -> dict[int, Member]:
         wanted = set(ids)
         return {m.id: m for m in self._rows("members") if m.id in wanted}  # type: ignore[misc]
+
+    def users_by_ids(self, ids: Iterable[int]) -> dict[int, PersonalUser]:
+        wanted = set(ids)
+        return {u.id: u for u in self._rows("users") if u.id in wanted}  # type: ignore[misc]
 
 
 class InMemoryOrgDirectory:
