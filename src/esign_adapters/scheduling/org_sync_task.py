@@ -19,6 +19,8 @@ class OrgSyncTask:
 
     def run(self, context: TaskContext) -> str:
         platform = context.platform
+        if getattr(platform, "engine", None) is None:
+            return "directory sync needs the SQL database: nothing to do"
         with platform.org_sync_store() as store:
             source = next((s for s in store.sources() if s.member_sync and s.scopes), None)
         if source is None:
