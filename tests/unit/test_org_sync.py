@@ -156,3 +156,13 @@ def test_a_new_mobile_in_the_oa_moves_the_account_unless_someone_else_has_it(
     assert report.counts["members_updated"] == 1 and [e.ref for e in report.errors] == ["person 2"]
     with InMemoryUnitOfWork(platform.uow.db) as uow:
         assert uow.users.by_account("13900009999") is not None and uow.users.by_account("13800000001") is None
+
+
+def test_two_oa_units_of_one_name_get_two_units_here(platform: TestPlatform, init: InitResult) -> None:
+    oa = InMemoryOrgDirectory([company("1", "同名公司"), company("2", "同名公司"), dept("11", "1", "财务部"),
+                               dept("12", "1", "财务部"), dept("21", "2", "财务部")],
+                              [person("1", "1", "11"), person("2", "1", "12"), person("3", "2", "21")])
+    configure(platform, SyncScope(company_id="1"), SyncScope(company_id="2"))
+    first = sync(platform, oa)
+    assert (first.counts["orgs_created"], first.counts["departments_created"]) == (2, 3)
+    assert sync(platform, oa).changes == 0

@@ -99,8 +99,10 @@ class CompanySync:
         updates: list[Aggregate] = []
         if org is None:
             named = store.orgs_by_names([self.company.name]).get(self.company.name)
+            others = store.links(self.name, LinkKind.COMPANY, [s.company_id for s in self.run.source.scopes])
+            taken = {lk.local_id for c, lk in others.items() if c != cid}  # two OA companies of one name
             if named is not None and named.tenant_type in (TenantType.INNER_COMPANY, TenantType.CORPORATE) \
-                    and named.unit_kind is not OrgUnitKind.SECTION:
+                    and named.unit_kind is not OrgUnitKind.SECTION and named.id not in taken:
                 org = named
             else:
                 if self.company.disabled:
@@ -150,6 +152,7 @@ class CompanySync:
         links = store.links(self.name, LinkKind.DEPARTMENT, chosen)
         orgs = store.orgs_by_ids(link.local_id for link in links.values())
         by_name = store.orgs_by_names({d.name for d in chosen.values()})
+        taken = {lk.local_id for lk in links.values()}  # already another OA department's unit
         adds: list[Aggregate] = []
         updates: list[Aggregate] = []
         changed_links: list[SyncLink] = []
@@ -162,7 +165,8 @@ class CompanySync:
             if org is None:
                 candidate = by_name.get(dept.name)
                 if candidate is not None and candidate.unit_kind is OrgUnitKind.SECTION \
-                        and candidate.parent_id == parent and not candidate.deleted:
+                        and candidate.parent_id == parent and not candidate.deleted \
+                        and candidate.id not in taken and candidate.id not in self.units.values():
                     org = candidate
                 elif dept.disabled:
                     continue
