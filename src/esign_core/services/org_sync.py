@@ -102,6 +102,7 @@ def sync_directory(cmd: SyncDirectory, *, store: OrgSyncStore, directories: Dire
         if not source.scopes:
             raise DomainError("choose the companies (and departments) to sync first", field="scopes")
         report = _start_report(store, source, cmd.trigger, clock, ids)
+        store.save_source(source)  # version bump: of two runs starting together one gets ConcurrencyError
         store.commit()
     run = _Run(source=source, report=report, store=store, uow=uow, clock=clock, ids=ids, platform_id=platform.id,
                progress=progress)
