@@ -236,3 +236,24 @@ def test_xxe_in_an_answer_is_refused(sql_engine: Engine, oa: Any, clock: FixedCl
     assert "XXE" in report.message or "DTD" in report.message
     with SqlUnitOfWork(sql_engine) as uow:
         assert uow.users.count(internal=True) == 0
+
+
+def test_batches_are_committed_so_a_stop_inside_a_company_keeps_them(sql_engine: Engine, oa: Any, clock: FixedClock,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from esign_core.services import org_sync_company
+
+    monkeypatch.setattr(org_sync_company, "BATCH", 5)
+    _setup(sql_engine)
+    _configure(sql_engine, clock, oa.address, ALL)
+    oa.app.fail_when = lambda op, args: "OA restarting" if op == "getHrmUserInfo" and args[3] == "103" else None
+    stopped = _sync(sql_engine, clock)
+    assert stopped.status is SyncStatus.INTERRUPTED and stopped.companies_done == ()
+    assert _counts(stopped) == {"orgs_created": 1, "departments_created": 3, "members_created": 5,
+                                "users_created": 5}  # the first batch of 5; the second one was not full
+    with SqlUnitOfWork(sql_engine) as uow:
+        assert uow.users.count(internal=True) == 5
+    oa.app.fail_when = None
+    done = _sync(sql_engine, clock)
+    assert done.status is SyncStatus.SUCCEEDED and done.id == stopped.id
+    assert done.counts["members_created"] == 36 and done.counts["unchanged"] == 5
+    assert _sync(sql_engine, clock).changes == 0

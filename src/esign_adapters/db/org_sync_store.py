@@ -73,6 +73,16 @@ class SqlOrgSyncStore(SqlDirectorySink):
         super().__enter__()
         return self
 
+    def commit(self) -> None:
+        """Commit and go on in a new transaction on the same connection (the sync commits after
+        every batch of people)."""
+        super().commit()
+        if self.conn.dialect.name == "postgresql":
+            try:  # SET LOCAL ended with the transaction; see SqlDirectorySink.__enter__
+                self.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            except SQLAlchemyError as exc:
+                raise translate_error(exc) from exc
+
     def _rows(self, stmt: Any) -> list[Any]:
         try:
             return list(self.conn.execute(stmt).mappings())

@@ -26,7 +26,6 @@ from esign_core.services.commands import Command
 from esign_core.services.licensing import require_valid_licence
 from esign_core.services.org_sync_company import CompanySync, depth
 
-BATCH = 1000
 #: A RUNNING report without a checkpoint for this long belongs to a run that died; it is resumed.
 STALE_AFTER = timedelta(minutes=15)
 DirectoryFactory = Callable[[SyncSource], OrgDirectory]

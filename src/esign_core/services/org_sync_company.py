@@ -219,6 +219,7 @@ class CompanySync:
             batch.append(person)
             if len(batch) >= BATCH:
                 self._batch(batch)
+                self._flush()
                 batch = []
         if batch:
             self._batch(batch)
@@ -374,6 +375,16 @@ class CompanySync:
         if changed:
             updates[member.id] = member
         return changed
+
+    def _flush(self) -> None:
+        """Commit what is done so far, with the report's counts (not the checkpoint: a company is
+        done only at its end). The write lock of SQLite is held for one batch, not a whole
+        company; a run stopped later redoes the company, finding these rows unchanged."""
+        self._check_quotas()
+        self.new_internal = self.new_enterprises = 0
+        self.report.heartbeat_at = self.run.clock.now()
+        self.store.save_report(self.report)
+        self.store.commit()
 
     def _check_quotas(self) -> None:
         with self.run.uow as uow:
