@@ -167,6 +167,13 @@ class EcologyOrgDirectory:
     # -- OrgDirectory ---------------------------------------------------------------------------
     def companies(self) -> list[OrgUnit]:
         beans = self._call("getHrmSubcompanyInfo", None) or []
+        try:
+            return self._companies(beans)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise OrgDirectoryError(f"e-cology {self.address}: getHrmSubcompanyInfo: unexpected answer "
+                                    f"({type(exc).__name__}: {exc})") from exc
+
+    def _companies(self, beans: Any) -> list[OrgUnit]:
         out = []
         for b in beans:
             ext_id = _text(b["_subcompanyid"])
@@ -187,6 +194,13 @@ class EcologyOrgDirectory:
 
     def _read_departments(self, company_ids: Sequence[str]) -> list[OrgUnit]:
         beans = self._call("getHrmDepartmentInfo", None, ",".join(company_ids) or None) or []
+        try:
+            return self._departments_of(beans, company_ids)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise OrgDirectoryError(f"e-cology {self.address}: getHrmDepartmentInfo: unexpected answer "
+                                    f"({type(exc).__name__}: {exc})") from exc
+
+    def _departments_of(self, beans: Any, company_ids: Sequence[str]) -> list[OrgUnit]:
         wanted = set(company_ids)
         out = []
         for b in beans:
