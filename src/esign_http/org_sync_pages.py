@@ -89,9 +89,17 @@ def _view(request: AnyRequest, **extra: Any) -> dict[str, Any]:
     if request.query_params.get("browse") or extra.pop("browse", False):
         companies, departments, tree_error = _directory_tree(platform, source)
     member_source = next((s.source for s in sources.values() if s.member_sync), None)
+    enterprises: list[Any] = []
+    if companies:
+        from esign_core.model.org import OrgUnitKind, TenantType
+
+        with platform.uow() as uow:
+            top = uow.organizations.platform()
+            enterprises = ([top] if top else []) + [o for o in uow.organizations.of_type(TenantType.INNER_COMPANY)
+                                                    if o.unit_kind is not OrgUnitKind.SECTION and not o.deleted]
     return {"name": name, "label": label, "sources": available_sources(), "source": source, "fields": rows,
             "load_error": load_error, "companies": companies, "departments": departments, "tree_error": tree_error,
-            "member_source": member_source, "reports": reports, "status_labels": STATUS_LABELS,
+            "member_source": member_source, "enterprises": enterprises, "reports": reports, "status_labels": STATUS_LABELS,
             "count_labels": COUNT_LABELS, "message": None, "error": None, **extra}
 
 

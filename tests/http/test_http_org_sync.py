@@ -42,15 +42,20 @@ def test_connect_choose_sync_now_and_read_the_report(client, platform, licence_f
                        "cfg_timeout": "10", "member_sync": "on"})
         assert r.status_code == 200, r.text
         assert 'id="company-1"' in r.text and "分部2" in r.text and "部门2-2" in r.text
+        assert 'name="target_1"' in r.text and "自动（已关联、同名或新建的内部企业）" in r.text
+        with platform.uow() as uow:
+            top = uow.organizations.platform()
         token = csrf_of(r.text)
         r = client.post(PAGE + "scopes?source=ecology", data={"_csrf_token": token, "company": ["1", "2"],
-                                                              "department": ["2:201"]})
+                                                              "department": ["2:201"], "target_2": str(top.id)})
         assert r.status_code == 200 and "已保存" in r.text
+        assert f'<option value="{top.id}" selected>' in r.text
         r = post_form(client, PAGE, PAGE + "run?source=ecology", {})
         assert r.status_code == 303
         report = _wait_for_report(platform)
     assert report.status is SyncStatus.SUCCEEDED_WITH_ERRORS
     assert report.counts["members_created"] == 8 and report.counts["departments_created"] == 3
+    assert report.counts["orgs_created"] == 1  # company 2 went into the platform enterprise
     listing = client.get(PAGE).text
     assert f'id="report-{report.id}"' in listing and "部分失败" in listing and listing.count("✓") >= 2
     detail = client.get(f"{PAGE}reports/{report.id}").text
