@@ -99,8 +99,8 @@ def _view(request: AnyRequest, **extra: Any) -> dict[str, Any]:
                                                     if o.unit_kind is not OrgUnitKind.SECTION and not o.deleted]
     return {"name": name, "label": label, "sources": available_sources(), "source": source, "fields": rows,
             "load_error": load_error, "companies": companies, "departments": departments, "tree_error": tree_error,
-            "member_source": member_source, "enterprises": enterprises, "reports": reports, "status_labels": STATUS_LABELS,
-            "count_labels": COUNT_LABELS, "message": None, "error": None, **extra}
+            "member_source": member_source, "enterprises": enterprises, "reports": reports,
+            "status_labels": STATUS_LABELS, "count_labels": COUNT_LABELS, "message": None, "error": None, **extra}
 
 
 def _render(request: AnyRequest, *, status_code: int = 200, **extra: Any) -> Response[Any]:
