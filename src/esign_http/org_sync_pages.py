@@ -17,6 +17,7 @@ from litestar.response import Redirect
 
 from esign_adapters.org_sync.registry import SECRET_SUFFIX, available_sources, directory_class
 from esign_core.errors import EsignError, NotFoundError
+from esign_core.model.org import OrgUnitKind, TenantType
 from esign_core.model.org_sync import SyncScope, SyncStatus
 from esign_core.model.user import Permission
 from esign_core.ports.org_directory import OrgDirectoryError
@@ -91,8 +92,6 @@ def _view(request: AnyRequest, **extra: Any) -> dict[str, Any]:
     member_source = next((s.source for s in sources.values() if s.member_sync), None)
     enterprises: list[Any] = []
     if companies:
-        from esign_core.model.org import OrgUnitKind, TenantType
-
         with platform.uow() as uow:
             top = uow.organizations.platform()
             enterprises = ([top] if top else []) + [o for o in uow.organizations.of_type(TenantType.INNER_COMPANY)
