@@ -42,6 +42,7 @@ from esign_core.model.certificate import Certificate, CertificateKind, SubjectTy
 from esign_core.model.contract import ActionType, Contract, ContractStatus, StamperType
 from esign_core.model.import_rows import ImportKind
 from esign_core.model.org import Member, TenantType
+from esign_core.model.org_sync import SyncReport, SyncScope, SyncStatus
 from esign_core.model.seal import Seal, SealKind
 from esign_core.ports.signing import SealStyle, SignatureLevel
 from esign_core.services.contract_queries import ContractView, DocumentFile
@@ -80,6 +81,9 @@ __all__ = [
     # the directory (用户管理)
     "ImportKind",
     "ImportReport",
+    "SyncScope",
+    "SyncReport",
+    "SyncStatus",
     # seals and certificates
     "Seal",
     "SealKind",

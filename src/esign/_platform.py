@@ -15,6 +15,7 @@ from esign_core.model.certificate import Certificate, CertificateKind, SubjectTy
 from esign_core.model.contract import StamperType
 from esign_core.model.import_rows import ImportKind
 from esign_core.model.org import Member, Organization
+from esign_core.model.org_sync import SyncReport, SyncScope
 from esign_core.model.seal import Seal, SealKind
 from esign_core.ports.signing import SealDesign, SealStyle, SignatureLevel, Stamp, Subject
 from esign_core.services import certificates as cert_cases
@@ -228,6 +229,22 @@ class EsignPlatform:
 
         outcome = run_import(self._platform, ImportKind(kind), Path(path), atomic=atomic)
         return outcome.report
+
+    def configure_directory_sync(self, source: str, config: dict[str, str] | None = None, *,
+                                 companies: Sequence[SyncScope] | None = None, member_sync: bool = True) -> None:
+        """集成中心 → 组织成员同步: save an OA connector's settings (e.g. ``ecology`` with
+        ``address`` and ``namespace``; None keeps the stored ones) and the companies to sync (None
+        keeps them). Raises ConfigurationError for a bad setting and DomainError when another
+        system is already the member-sync source (only one may be)."""
+        self._platform.configure_org_sync(source, config, member_sync=member_sync,
+                                          scopes=tuple(companies) if companies is not None else None)
+
+    def sync_directory(self, source: str | None = None) -> SyncReport:
+        """Run (or resume) a directory sync from ``source`` (default: the member-sync source) and
+        return its report: status, created / updated / disabled counts, row errors. An OA that
+        cannot be read gives an INTERRUPTED report (resumed by the next call), not an exception."""
+        report: SyncReport = self._platform.sync_directory(source, trigger="library")
+        return report
 
     def _enterprise(self, name: str | None) -> Organization:
         with self._platform.uow() as uow:

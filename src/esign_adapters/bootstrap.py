@@ -473,6 +473,50 @@ class Platform:
         capacity = int(logs.get("queue_size", 10_000)) if isinstance(logs, dict) else 10_000
         return BatchLogWriter(self.system_log.write_many, capacity=capacity)
 
+    # -- directory sync (集成中心 → 组织成员同步; docs/org-sync.md) -------------------------------
+    def org_sync_store(self) -> Any:
+        """Directory sync's store (the batch import's sink plus sources, reports, links)."""
+        from esign_adapters.db.org_sync_store import SqlOrgSyncStore
+
+        if self.engine is None:
+            raise ConfigurationError("directory sync needs the SQL database")
+        return SqlOrgSyncStore(self.engine)
+
+    def org_directory(self, source: Any) -> Any:
+        """The OrgDirectory connector of a SyncSource (its sealed secrets opened)."""
+        from esign_adapters.org_sync.registry import load_directory
+
+        return load_directory(source.source, source.config, secrets=self.secrets)
+
+    def configure_org_sync(self, source: str, config: dict[str, Any] | None = None, *, member_sync: bool = True,
+                           scopes: Any = None) -> Any:
+        """Save a connector's settings (secret fields sealed; None keeps the stored ones), checked
+        by building the connector; ``scopes`` (SyncScope tuple) None keeps the chosen companies.
+        Raises ConfigurationError for a bad setting, DomainError when another system is already
+        the member-sync source."""
+        from esign_adapters.org_sync.registry import directory_class, open_config, seal_config
+        from esign_core.services.org_sync import ConfigureSyncSource, configure_sync_source
+
+        store = self.org_sync_store()
+        with store:
+            current = store.source(source)
+        stored = dict(current.config) if current is not None else {}
+        sealed = stored if config is None else seal_config(source, config, secrets=self.secrets, keep=stored)
+        directory_class(source).from_config(open_config(source, sealed, secrets=self.secrets),
+                                            secrets=self.secrets).close()
+        return configure_sync_source(ConfigureSyncSource(source=source, config=sealed, member_sync=member_sync,
+                                                         scopes=scopes),
+                                     store=store, clock=self.clock, ids=self.ids)
+
+    def sync_directory(self, source: str | None = None, *, trigger: str = "manual",
+                       progress: Callable[[str], None] | None = None) -> Any:
+        """Run (or resume) a directory sync; returns the SyncReport (see sync_directory)."""
+        from esign_core.services.org_sync import SyncDirectory, sync_directory
+
+        return sync_directory(SyncDirectory(source=source, trigger=trigger), store=self.org_sync_store(),
+                              directories=self.org_directory, uow=self.uow_factory(), clock=self.clock,
+                              ids=self.ids, progress=progress)
+
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
 

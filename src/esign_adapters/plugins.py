@@ -41,6 +41,9 @@ KNOWN_GROUPS: Mapping[str, PluginGroup] = {g.name: g for g in (
     PluginGroup("esign.signing", "esign_core.ports PdfSigner", "Signing providers (external CA, HSM, UKey)"),
     PluginGroup("esign.signers", "esign_core.ports PdfSigner",
                 "Signing services of 签署服务接入: classes with from_config(config, *, name, secrets)", "from_config"),
+    PluginGroup("esign.org_directories", "esign_core.ports.org_directory OrgDirectory",
+                "Directory-sync connectors (组织成员同步: e-cology, ...): from_config(config, *, secrets)",
+                "from_config"),
 )}
 
 #: The pip extra of esign that brings the client library of a built-in plugin, when its entry

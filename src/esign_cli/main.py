@@ -86,6 +86,7 @@ def _register() -> None:
     from esign_cli import connectors as connector_cli
     from esign_cli import devices as device_cli
     from esign_cli import messaging as messaging_cli
+    from esign_cli import org_sync as org_sync_cli
     from esign_cli import plugins as plugin_cli
     from esign_cli import tasks as task_cli
     from esign_cli import templates as template_cli
@@ -120,6 +121,7 @@ def _register() -> None:
     cli.add_command(messaging_cli.sms_group)
     cli.add_command(messaging_cli.mail_group)
     cli.add_command(demo.demo)
+    cli.add_command(org_sync_cli.sync_group)
 
 
 _register()

@@ -45,6 +45,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),
     NavEntry(_l("应用接入"), "/console/integration/apps", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("连接器"), "/console/integration/connectors", P.INTEGRATION, _l("集成中心")),
+    NavEntry(_l("组织成员同步"), "/console/integration/org-sync/", P.INTEGRATION, _l("集成中心")),
     NavEntry(_l("我的账号"), "/console/account", None, _l("我的账号")),
     NavEntry(_l("证书统计"), "/console/certificates/statistics", P.CERTIFICATES, _l("证书管理")),
     NavEntry(_l("事件证书"), "/console/certificates/events", P.CERTIFICATES, _l("证书管理")),

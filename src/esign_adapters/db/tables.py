@@ -789,5 +789,56 @@ signing_calls = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+#: Directory sync (组织成员同步, ADR 0040): connected OA systems, run reports (with the per-company
+#: checkpoint) and the links between OA records and our organizations / members.
+org_sync_sources = sa.Table(
+    "org_sync_sources",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("source", sa.String(40), nullable=False, unique=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("member_sync", sa.Boolean, nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("completed", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+org_sync_reports = sa.Table(
+    "org_sync_reports",
+    metadata,
+    _id(),
+    _version(),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("trigger", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("companies_done", sa.JSON, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("resumed", sa.Integer, nullable=False),
+    sa.Index("ix_org_sync_reports_source", "source", "started_at"),
+    **MYSQL_OPTIONS,
+)
+
+org_sync_links = sa.Table(
+    "org_sync_links",
+    metadata,
+    sa.Column("source", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("external_id", sa.String(64), primary_key=True),
+    sa.Column("local_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("company_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("login", sa.String(100)),
+    sa.Index("ix_org_sync_links_company", "source", "kind", "company_id"),
+    **MYSQL_OPTIONS,
+)
+
 #: Children first: the order in which rows can be deleted.
 DELETE_ORDER: tuple[sa.Table, ...] = tuple(reversed(metadata.sorted_tables))

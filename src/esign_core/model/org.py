@@ -238,6 +238,14 @@ class Member(Aggregate):
         self.name = require_text("name", name, max_len=50)
         self.number = (number or "").strip()[:64] or None
 
+    def rejoin(self) -> None:
+        """The person is back (OA sync: re-enabled in the OA): active again, same roles."""
+        self.status = MemberStatus.ACTIVE
+
+    def move_to(self, org_id: int) -> None:
+        """Move to another unit of the same enterprise (the caller checked it; OA sync)."""
+        self.org_id = org_id
+
 
 @attrs.frozen
 class MemberDeparted(Event):
