@@ -129,6 +129,7 @@ class Platform:
             resolver=resolve_host,
             inbox=_Lazy(lambda: self.inbox),
             push=_Lazy(lambda: self.push_sender),
+            statistics=_Lazy(lambda: self.statistics),
         )
         return bus.handle(command)
 
@@ -249,6 +250,17 @@ class Platform:
         from esign_adapters.db.message_log import SqlSmsRecords
 
         return SqlSmsRecords(self.engine)
+
+    @cached_property
+    def statistics(self) -> Any:
+        """签署统计 (``StatisticsQueries``): SQL aggregates, or the in-memory fake without an engine."""
+        if self.engine is None:
+            from esign_core.testing.fake_statistics import InMemoryStatisticsQueries
+
+            return InMemoryStatisticsQueries(getattr(self.uow_factory(), "db", None))
+        from esign_adapters.db.statistics import SqlStatisticsQueries
+
+        return SqlStatisticsQueries(self.engine)
 
     @cached_property
     def inbox(self) -> Any:

@@ -45,6 +45,7 @@ from esign_core.services import (
     setup,
     signing,
     signing_password,
+    statistics,
     templates,
     ukeys,
 )
@@ -124,6 +125,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     **seal_used_files.HANDLERS,
     **directory.HANDLERS,
     **org_admin.HANDLERS,
+    **statistics.HANDLERS,
     messaging.SaveSmsTemplate: messaging.save_sms_template,
     messaging.SetSmsEventEnabled: messaging.set_sms_event_enabled,
     messaging.SaveSmsChannel: messaging.save_sms_channel,

@@ -7,6 +7,8 @@ from esign_http.admin_pages import AdminPagesController, AuditController
 from esign_http.appearance_pages import AppearanceController, brand_image, custom_css
 from esign_http.login_steps import LoginStepsController
 from esign_http.settings_pages import SettingsPagesController
+from esign_http.statistics_pages import SigningStatisticsController
 
 CONSOLE_ROUTES = (SettingsPagesController, AppearanceController, AdminPagesController, AuditController,
-                  AccountController, LoginStepsController, brand_image, custom_css)
+                  AccountController, LoginStepsController, brand_image, custom_css,
+                  SigningStatisticsController)

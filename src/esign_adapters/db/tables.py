@@ -406,6 +406,16 @@ contract_actions = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# 签署统计 (migration 0019, ADR 0044): covering indexes for the dashboard's GROUP BYs, one per
+# leading filter (creation time, enterprise, business category), and the signing log's time order.
+sa.Index("ix_contracts_stats_created", contracts.c.created_at, contracts.c.status, contracts.c.tenant_id,
+         contracts.c.category_id)
+sa.Index("ix_contracts_stats_tenant", contracts.c.tenant_id, contracts.c.created_at, contracts.c.status,
+         contracts.c.category_id)
+sa.Index("ix_contracts_stats_category", contracts.c.category_id, contracts.c.created_at, contracts.c.status,
+         contracts.c.tenant_id)
+sa.Index("ix_contract_actions_completed_at", contract_actions.c.completed_at)
+
 contract_stampers = sa.Table(
     "contract_stampers",
     metadata,
