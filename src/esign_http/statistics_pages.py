@@ -117,7 +117,7 @@ class SigningStatisticsController(Controller):
             raise InvalidValue("format", "xlsx or csv")
         query = query_of(request)
         stats = platform.handle(GetSigningDashboard(query))
-        entries, _total = platform.statistics.signing_log(query, limit=EXPORT_LOG_LIMIT)
+        entries = platform.statistics.signing_log(query, limit=EXPORT_LOG_LIMIT)
         enterprises, systems = platform.statistics.choices()
         names = {"enterprise": next((c.name for c in enterprises if c.id == query.tenant_id), "全部"),
                  "business_system": next((c.name for c in systems if c.id == query.category_id), "全部")}

@@ -87,13 +87,14 @@ def test_filters_by_status_enterprise_and_business_system(world) -> None:  # typ
 
 def test_signing_log_newest_first_by_signing_time_with_paging(world) -> None:  # type: ignore[no-untyped-def]
     log = get_signing_log(GetSigningLog(StatisticsQuery(**MARCH), page=1, page_size=2), statistics=world["stats"])
-    assert log.total == 3 and log.pages == 2
+    assert log.has_next and log.page == 1
     assert [e.subject for e in log.entries] == ["B2", "A1"]
     first = log.entries[0]
     assert first.at == datetime(2026, 3, 2, 4, 0, tzinfo=UTC) and first.signer == "子公司甲（张三）"
     assert (first.enterprise, first.business_system, first.result) == ("平台企业", "未分类", "SIGNED")
     rest = get_signing_log(GetSigningLog(StatisticsQuery(**MARCH), page=2, page_size=2), statistics=world["stats"])
     assert [e.subject for e in rest.entries] == ["A3"] and rest.entries[0].business_system == "人事系统"
+    assert not rest.has_next
     child = get_signing_log(GetSigningLog(StatisticsQuery(**MARCH, tenant_id=world["child"].id)),
                             statistics=world["stats"])
     assert [e.subject for e in child.entries] == ["A3"]

@@ -416,6 +416,31 @@ sa.Index("ix_contracts_stats_category", contracts.c.category_id, contracts.c.cre
          contracts.c.tenant_id)
 sa.Index("ix_contract_actions_completed_at", contract_actions.c.completed_at)
 
+# Pre-aggregates of 签署统计, maintained by ContractMapper in the transaction that writes the
+# contract (esign_adapters.db.statistics_cube): contracts per Asia/Shanghai creation day and status,
+# and per creation month × enterprise × business category × status (0: none recorded).
+contract_stats_daily = sa.Table(
+    "contract_stats_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+contract_stats_monthly = sa.Table(
+    "contract_stats_monthly",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("tenant_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("category_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    sa.Index("ix_contract_stats_monthly_tenant_id", "tenant_id", "month"),
+    sa.Index("ix_contract_stats_monthly_category_id", "category_id", "month"),
+    **MYSQL_OPTIONS,
+)
+
 contract_stampers = sa.Table(
     "contract_stampers",
     metadata,

@@ -121,6 +121,27 @@ class StatisticsQuery:
                 break
         return out
 
+    def month_split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """The whole calendar months inside the range, as (first month, last month) (None when
+        there are none), and the days outside them as inclusive (first, last) date ranges."""
+        first = self.start if self.start.day == 1 else _next_bucket(self.start.replace(day=1), Granularity.MONTH)
+        after = _next_bucket(self.end.replace(day=1), Granularity.MONTH)
+        last = self.end if self.end + timedelta(days=1) == after else self.end.replace(day=1) - timedelta(days=1)
+        if first > last:
+            return None, [(self.start, self.end)]
+        edges = []
+        if self.start < first:
+            edges.append((self.start, first - timedelta(days=1)))
+        if last < self.end:
+            edges.append((last + timedelta(days=1), self.end))
+        return (first, last.replace(day=1)), edges
+
+    def utc_span(self, first: date, last: date) -> tuple[datetime, datetime]:
+        """Local dates ``first``..``last`` (inclusive) as a half-open UTC range."""
+        zone = self.zone
+        return (datetime.combine(first, time(), zone).astimezone(UTC),
+                datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC))
+
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
 
@@ -163,14 +184,13 @@ class SigningLogEntry:
 
 @attrs.frozen
 class SigningLogPage:
+    """One page of the signing log. There is no total: counting every matching event of a long
+    range costs more than the page itself (ADR 0044); ``has_next`` says whether more follow."""
+
     entries: tuple[SigningLogEntry, ...]
-    total: int
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+    has_next: bool
 
 
 @attrs.frozen

@@ -28,10 +28,9 @@ class StatisticsQueries(Protocol):
         """Business categories by contracts, largest first (ties by id, none recorded
         counting as id 0)."""
 
-    def signing_log(self, query: StatisticsQuery, *, limit: int,
-                    offset: int = 0) -> tuple[Sequence[SigningLogEntry], int]:
-        """Signing events completed in the query's range on contracts matching its filters
-        (the creation range does not apply), newest first, and their total."""
+    def signing_log(self, query: StatisticsQuery, *, limit: int, offset: int = 0) -> Sequence[SigningLogEntry]:
+        """Signing events completed in the query's range on contracts matching its filters (the
+        creation range does not apply), newest first (then by action id, descending)."""
 
     def choices(self) -> tuple[Sequence[Choice], Sequence[Choice]]:
         """The enterprises and business systems a filter can name: (enterprises, systems), by name."""

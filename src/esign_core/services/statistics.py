@@ -59,8 +59,8 @@ def get_signing_dashboard(cmd: GetSigningDashboard, *, statistics: StatisticsQue
 
 def get_signing_log(cmd: GetSigningLog, *, statistics: StatisticsQueries) -> SigningLogPage:
     """Newest first. Raises DatabaseError."""
-    entries, total = statistics.signing_log(cmd.query, limit=cmd.page_size, offset=(cmd.page - 1) * cmd.page_size)
-    return SigningLogPage(tuple(entries), int(total), cmd.page, cmd.page_size)
+    found = statistics.signing_log(cmd.query, limit=cmd.page_size + 1, offset=(cmd.page - 1) * cmd.page_size)
+    return SigningLogPage(tuple(found[: cmd.page_size]), cmd.page, cmd.page_size, len(found) > cmd.page_size)
 
 
 HANDLERS: dict[type[Command], Callable[..., Any]] = {

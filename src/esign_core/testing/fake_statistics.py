@@ -71,8 +71,7 @@ class InMemoryStatisticsQueries:
         counts = Counter(c.category_id for c in self._selected(query))
         return self._ranking(counts, self._system_names(), NO_SYSTEM, limit)
 
-    def signing_log(self, query: StatisticsQuery, *, limit: int,
-                    offset: int = 0) -> tuple[Sequence[SigningLogEntry], int]:
+    def signing_log(self, query: StatisticsQuery, *, limit: int, offset: int = 0) -> Sequence[SigningLogEntry]:
         lo, hi = query.utc_range()
         enterprises, systems = self._enterprise_names(), self._system_names()
         found: list[tuple[Any, int, SigningLogEntry]] = []
@@ -93,7 +92,7 @@ class InMemoryStatisticsQueries:
                                          else NO_SYSTEM),
                         result=a.status.value)))
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
-        return [f[2] for f in found[offset:offset + limit]], len(found)
+        return [f[2] for f in found[offset:offset + limit]]
 
     def choices(self) -> tuple[Sequence[Choice], Sequence[Choice]]:
         if self._db is None:

@@ -1,0 +1,137 @@
+"""The pre-aggregates of 签署统计 (ADR 0044): ``contract_stats_daily`` (contracts per local
+creation day and status) and ``contract_stats_monthly`` (per local creation month, enterprise,
+business category and status; 0 stands for none recorded), local meaning :data:`CUBE_TIME_ZONE`.
+
+:func:`record_change` is called by the contract mapper in the transaction that inserts or updates
+a contract row, so the counts move exactly when the contract does (a rolled-back or stale write
+moves nothing). Cells are upserted (+1 / −1) in key order, so two transactions never wait on each
+other's cells crosswise. :func:`rebuild` recomputes both tables from ``contracts`` in SQL (the
+migration's backfill and a repair).
+
+Also here: the SQL for a local date / bucket on each backend, shared with the query adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from esign_adapters.db import tables as t
+from esign_core.model.statistics import DEFAULT_TIME_ZONE, Granularity
+
+CUBE_TIME_ZONE = DEFAULT_TIME_ZONE
+_ZONE = ZoneInfo(CUBE_TIME_ZONE)
+_SHANGHAI_MINUTES = 480  # Asia/Shanghai has had no daylight saving time since 1991
+
+
+def local_timestamp(dialect: str, column: Any, *, tz: str, offset_minutes: int) -> sa.ColumnElement[Any]:
+    """``column`` (a UTC timestamp) as local time: PostgreSQL converts with the zone; SQLite and
+    MySQL/MariaDB (no time-zone tables assumed) add ``offset_minutes``."""
+    if dialect == "postgresql":
+        return sa.func.timezone(tz, column)
+    if dialect == "sqlite":
+        return sa.func.datetime(column, f"{offset_minutes:+d} minutes")
+    return sa.func.date_add(column, sa.text(f"INTERVAL {offset_minutes:d} MINUTE"))
+
+
+def truncate(dialect: str, granularity: Granularity, local: Any, *, is_date: bool = False) -> sa.ColumnElement[Any]:
+    """The first date of the bucket of ``local`` (a local timestamp, or a DATE with ``is_date``)."""
+    g = granularity
+    if dialect == "postgresql":
+        return sa.cast(sa.func.date_trunc(g.value, sa.cast(local, sa.DateTime) if is_date else local), sa.Date)
+    if dialect == "sqlite":
+        if g is Granularity.MONTH:
+            return sa.func.strftime("%Y-%m-01", local)
+        if g is Granularity.WEEK:
+            return sa.func.date(local, "weekday 0", "-6 days")  # the Monday of its ISO week
+        return sa.func.date(local)
+    if g is Granularity.MONTH:
+        return sa.func.date_format(local, "%Y-%m-01")
+    if g is Granularity.WEEK:
+        return _mysql_week(local)
+    return sa.func.date(local)
+
+
+def _mysql_week(local: Any) -> sa.ColumnElement[Any]:
+    # DATE(x) - WEEKDAY(x) days: WEEKDAY is 0 on Monday.
+    return sa.func.subdate(sa.func.date(local), sa.func.weekday(local))
+
+
+def _key(row: Mapping[str, Any] | None) -> tuple[date, date, int, int, str] | None:
+    if row is None:
+        return None
+    created: datetime = row["created_at"]
+    day = created.astimezone(_ZONE).date()
+    status = row["status"]
+    return (day, day.replace(day=1), int(row.get("tenant_id") or 0), int(row.get("category_id") or 0),
+            str(getattr(status, "value", status)))
+
+
+def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], delta: int) -> None:
+    keys = [c.name for c in table.primary_key.columns]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(**values, contracts=delta)
+        conn.execute(pg.on_conflict_do_update(index_elements=keys,
+                                              set_={"contracts": table.c.contracts + pg.excluded.contracts}))
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        lite = lite_insert(table).values(**values, contracts=delta)
+        conn.execute(lite.on_conflict_do_update(index_elements=keys,
+                                                set_={"contracts": table.c.contracts + lite.excluded.contracts}))
+    else:
+        from sqlalchemy.dialects.mysql import insert as my_insert
+
+        my = my_insert(table).values(**values, contracts=delta)
+        conn.execute(my.on_duplicate_key_update(contracts=table.c.contracts + my.inserted.contracts))
+
+
+def record_change(conn: Connection, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
+    """Move one contract's count from the cells of its ``old`` row to those of its ``new`` row
+    (None: not stored before / any more). Nothing is written when the cells are the same."""
+    before, after = _key(old), _key(new)
+    if before == after:
+        return
+    cells: dict[tuple[str, tuple[Any, ...]], int] = {}
+    for key, delta in ((before, -1), (after, +1)):
+        if key is None:
+            continue
+        day, month, tenant, category, status = key
+        for cell in (("d", (day, status)), ("m", (month, tenant, category, status))):
+            cells[cell] = cells.get(cell, 0) + delta
+    for (kind, values), delta in sorted(cells.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
+        if delta == 0:
+            continue
+        if kind == "d":
+            _upsert(conn, t.contract_stats_daily, {"day": values[0], "status": values[1]}, delta)
+        else:
+            _upsert(conn, t.contract_stats_monthly, {"month": values[0], "tenant_id": values[1],
+                                                     "category_id": values[2], "status": values[3]}, delta)
+
+
+def rebuild(conn: Connection) -> None:
+    """Recompute both pre-aggregates from ``contracts`` (in SQL, in the caller's transaction)."""
+    dialect = conn.dialect.name
+    c = t.contracts.c
+    local = local_timestamp(dialect, c.created_at, tz=CUBE_TIME_ZONE, offset_minutes=_SHANGHAI_MINUTES)
+    day = truncate(dialect, Granularity.DAY, local).label("d")
+    month = truncate(dialect, Granularity.MONTH, local).label("m")
+    tenant = sa.func.coalesce(c.tenant_id, 0).label("t_id")
+    category = sa.func.coalesce(c.category_id, 0).label("c_id")
+    conn.execute(t.contract_stats_daily.delete())
+    conn.execute(t.contract_stats_monthly.delete())
+    conn.execute(t.contract_stats_daily.insert().from_select(
+        ["day", "status", "contracts"],
+        sa.select(day, c.status, sa.func.count()).group_by(day, c.status)))
+    conn.execute(t.contract_stats_monthly.insert().from_select(
+        ["month", "tenant_id", "category_id", "status", "contracts"],
+        sa.select(month, tenant, category, c.status, sa.func.count()).group_by(month, tenant, category, c.status)))
+
