@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
-from http_flows import activate, login, post_form
+import sqlalchemy as sa
+from http_flows import ADMIN_PASSWORD, ADMIN_USER, login, post_form, submit_platform
+from http_platform import backend
 
 from esign_core.model.category import BusinessCategory
 from esign_core.model.contract import Contract, ContractStatus
@@ -23,8 +25,49 @@ RANGE = {"start": "2026-03-01", "end": "2026-03-31"}
 
 
 @pytest.fixture
-def console(client, platform, licence_for):  # type: ignore[no-untyped-def]
-    activate(client, platform, licence_for(platform.product_code))
+def database(request):  # type: ignore[no-untyped-def]
+    """The wizard's database form: SQLite by default; ``postgresql`` (indirect parameter) makes a
+    scratch database beside the configured test database, dropped afterwards."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        yield {"db_type": "sqlite", "name": "esign.db"}
+        return
+    if backend() != "sqlite":
+        pytest.skip("the in-memory platform has no SQL database")
+    from tests.db.conftest import reachable_url
+
+    url = sa.engine.make_url(reachable_url("postgresql"))
+    name = f"{url.database or 'esign'}_stats_page"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield {"db_type": "postgresql", "host": url.host or "127.0.0.1", "port": str(url.port or 5432),
+               "user": url.username or "postgres", "password": url.password or "", "name": name}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _activate(client, platform, licence_code: str, database: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    r = post_form(client, "/setup", "/setup/licence", {"licence_code": licence_code})
+    assert r.headers["location"] == "/setup/database"
+    r = post_form(client, "/setup/database", "/setup/database", database)
+    assert r.status_code in (302, 303) and r.headers["location"] == "/setup/account", r.text
+    r = post_form(client, "/setup/account", "/setup/account",
+                  {"username": ADMIN_USER, "password": ADMIN_PASSWORD, "password_confirm": ADMIN_PASSWORD})
+    assert r.status_code in (302, 303), r.text
+    assert submit_platform(client).status_code in (302, 303)
+    assert platform.is_initialized()
+
+
+@pytest.fixture
+def console(client, platform, licence_for, database):  # type: ignore[no-untyped-def]
+    _activate(client, platform, licence_for(platform.product_code), database)
+    if database["db_type"] == "postgresql":
+        assert platform.engine.dialect.name == "postgresql"
     ids = platform.ids
     with platform.uow() as uow:
         org = uow.organizations.platform()
@@ -52,6 +95,8 @@ def console(client, platform, licence_for):  # type: ignore[no-untyped-def]
     return {"client": client, "platform": platform, "org": org, "child": child, "buy": buy}
 
 
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)],
+                         indirect=True)
 def test_the_page_shows_counts_chart_rankings_and_the_log(console) -> None:  # type: ignore[no-untyped-def]
     client = console["client"]
     r = client.get(BASE + "/", params=RANGE)
@@ -89,6 +134,8 @@ def test_bad_filters_are_refused_in_the_page(console, bad) -> None:  # type: ign
     assert r.status_code == 422 and 'id="error"' in r.text
 
 
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)],
+                         indirect=True)
 def test_the_xlsx_export_holds_the_current_view(console) -> None:  # type: ignore[no-untyped-def]
     r = console["client"].get(BASE + "/export", params={**RANGE, "format": "xlsx",
                                                         "category_id": str(console["buy"].id)})
