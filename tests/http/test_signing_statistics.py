@@ -118,6 +118,8 @@ def test_the_page_shows_counts_chart_rankings_and_the_log(console) -> None:  # t
 
 def test_filters_narrow_every_figure(console) -> None:  # type: ignore[no-untyped-def]
     client = console["client"]
+    default = client.get(BASE + "/")  # the last 30 days by day
+    assert default.status_code == 200 and default.text.count("data-value=") == 30
     r = client.get(BASE + "/", params={**RANGE, "tenant_id": str(console["child"].id), "granularity": "week"})
     assert re.search(r'id="total">3<', r.text) and "（李四）" not in r.text
     assert 'data-label="03-09" data-value="3"' in r.text  # the ISO week from Monday 3-9
