@@ -123,3 +123,47 @@ def test_a_stale_write_is_refused_and_moves_no_count(sql_engine) -> None:  # typ
             second.commit()
     daily, _monthly = _cube(sql_engine)
     assert {(row[1], row[2]) for row in daily} == {("RECALLED", 1)}
+
+
+@pytest.mark.server_only  # SQLite serialises writers: the race is exercised on the servers
+def test_concurrent_writers_of_the_same_cells_keep_exact_counts(sql_engine) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    at = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+    ids = [[next_id() for _ in range(8)] for _ in range(6)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def create(mine: list[int], status: ContractStatus) -> None:
+        try:
+            barrier.wait()
+            for cid in mine:  # one transaction per contract, all into the same cells
+                with SqlUnitOfWork(sql_engine) as uow:
+                    uow.contracts.add(Contract(id=cid, subject="race", status=status, created_at=at))
+                    uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def flip(mine: list[int]) -> None:  # half the threads move SIGNING→COMPLETE, half the reverse
+        try:
+            barrier.wait()
+            for cid in mine:
+                with SqlUnitOfWork(sql_engine) as uow:
+                    c = uow.contracts.get(cid)
+                    c.status = ContractStatus.COMPLETE if c.status is ContractStatus.SIGNING else ContractStatus.SIGNING
+                    uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    for target, args in ((create, lambda i: (ids[i], STATUSES[1 + i % 2])), (flip, lambda i: (ids[i],))):
+        threads = [threading.Thread(target=target, args=args(i)) for i in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    assert errors == []
+    daily, monthly = _cube(sql_engine)
+    assert {(row[1], row[2]) for row in daily} == {("SIGNING", 24), ("COMPLETE", 24)}
+    with sql_engine.begin() as conn:
+        rebuild(conn)
+    assert _cube(sql_engine) == (daily, monthly)
