@@ -24,11 +24,12 @@ STATUSES = [ContractStatus.DRAFT, ContractStatus.SIGNING, ContractStatus.COMPLET
 T0 = datetime(2026, 1, 20, 0, 0, tzinfo=UTC)
 
 
-def _cube(engine: sa.engine.Engine) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+def _cube(engine: sa.engine.Engine) -> tuple[set[tuple[object, ...]], ...]:
+    """The non-zero cells of every pre-aggregate: (daily, monthly, per enterprise, per category)."""
     with engine.connect() as conn:
-        daily = {tuple(r) for r in conn.execute(sa.select(t.contract_stats_daily)) if r.contracts}
-        monthly = {tuple(r) for r in conn.execute(sa.select(t.contract_stats_monthly)) if r.contracts}
-    return daily, monthly
+        return tuple({tuple(r) for r in conn.execute(sa.select(table)) if r.contracts}
+                     for table in (t.contract_stats_daily, t.contract_stats_monthly,
+                                   t.contract_stats_tenant_monthly, t.contract_stats_category_monthly))
 
 
 def _generate(engine: sa.engine.Engine, n: int, seed: int) -> list[Contract]:
@@ -59,8 +60,7 @@ def test_the_cube_follows_inserts_and_status_changes_and_equals_a_rebuild(sql_en
     with sql_engine.begin() as conn:
         rebuild(conn)
     assert _cube(sql_engine) == maintained
-    daily, monthly = maintained
-    assert sum(row[-1] for row in daily) == sum(row[-1] for row in monthly) == 60
+    assert {sum(row[-1] for row in cells) for cells in maintained} == {60}
 
 
 def test_a_rolled_back_write_moves_no_count(sql_engine) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +121,7 @@ def test_a_stale_write_is_refused_and_moves_no_count(sql_engine) -> None:  # typ
         first.commit()
         with pytest.raises(ConcurrencyError):
             second.commit()
-    daily, _monthly = _cube(sql_engine)
+    daily = _cube(sql_engine)[0]
     assert {(row[1], row[2]) for row in daily} == {("RECALLED", 1)}
 
 
@@ -162,8 +162,8 @@ def test_concurrent_writers_of_the_same_cells_keep_exact_counts(sql_engine) -> N
         for th in threads:
             th.join(60)
     assert errors == []
-    daily, monthly = _cube(sql_engine)
-    assert {(row[1], row[2]) for row in daily} == {("SIGNING", 24), ("COMPLETE", 24)}
+    cells = _cube(sql_engine)
+    assert {(row[1], row[2]) for row in cells[0]} == {("SIGNING", 24), ("COMPLETE", 24)}
     with sql_engine.begin() as conn:
         rebuild(conn)
-    assert _cube(sql_engine) == (daily, monthly)
+    assert _cube(sql_engine) == cells

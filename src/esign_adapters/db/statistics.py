@@ -5,9 +5,11 @@ Every aggregate is computed by the database (ADR 0044). In the platform's time z
 
 - counts by status and the series without an enterprise / business-system filter come from
   ``contract_stats_daily`` (day × status: a few thousand rows for years of contracts);
-- everything else sums ``contract_stats_monthly`` over the whole calendar months of the range and
-  adds the days outside them from ``contracts`` (at most two partial months, read through the
-  covering index ``(created_at, status, tenant_id, category_id)`` of migration 0019);
+- everything else sums a monthly pre-aggregate — the narrowest of ``contract_stats_monthly`` and
+  its per-enterprise / per-category sums that has the grouped and filtered columns — over the
+  whole calendar months of the range and adds the days outside them from ``contracts`` (at most
+  two partial months, read through the covering index ``(created_at, status, tenant_id,
+  category_id)`` of migration 0019);
 - a filtered series by day or week reads ``contracts`` through the index led by ``tenant_id`` /
   ``category_id``.
 
@@ -44,7 +46,7 @@ from esign_core.model.statistics import (
 C = t.contracts.c
 
 
-M, D = t.contract_stats_monthly.c, t.contract_stats_daily.c
+D = t.contract_stats_daily.c
 
 
 def _filters(query: StatisticsQuery, span: tuple[datetime, datetime] | None = None, *,
@@ -62,14 +64,26 @@ def _filters(query: StatisticsQuery, span: tuple[datetime, datetime] | None = No
     return where
 
 
-def _cube_filters(query: StatisticsQuery, months: tuple[date, date]) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = [M.month >= months[0], M.month <= months[1]]
+def _month_table(query: StatisticsQuery, key: str) -> sa.Table:
+    """The narrowest monthly pre-aggregate with the grouped column and every filtered one."""
+    needed = {key} | {name for name, value in (("tenant_id", query.tenant_id), ("category_id", query.category_id))
+                      if value is not None}
+    if "category_id" not in needed:
+        return t.contract_stats_tenant_monthly
+    if "tenant_id" not in needed:
+        return t.contract_stats_category_monthly
+    return t.contract_stats_monthly
+
+
+def _cube_filters(query: StatisticsQuery, table: sa.Table, months: tuple[date, date]) -> list[sa.ColumnElement[bool]]:
+    m = table.c
+    where: list[sa.ColumnElement[bool]] = [m.month >= months[0], m.month <= months[1]]
     if query.status is not None:
-        where.append(M.status == query.status.value)
+        where.append(m.status == query.status.value)
     if query.tenant_id is not None:
-        where.append(M.tenant_id == query.tenant_id)
+        where.append(m.tenant_id == query.tenant_id)
     if query.category_id is not None:
-        where.append(M.category_id == query.category_id)
+        where.append(m.category_id == query.category_id)
     return where
 
 
@@ -117,13 +131,16 @@ class SqlStatisticsQueries:
     def _unfiltered(self, query: StatisticsQuery) -> bool:
         return query.tenant_id is None and query.category_id is None
 
-    def _split(self, query: StatisticsQuery, cube_key: Any, raw_key: Any) -> sa.Select[Any]:
-        """(k, n) over the range: whole months from the monthly cube, the other days from contracts."""
+    def _split(self, query: StatisticsQuery, key: str, raw_key: Any) -> sa.Select[Any]:
+        """(k, n) over the range: whole months from a monthly pre-aggregate (grouped by its column
+        ``key``), the other days from contracts (grouped by ``raw_key``)."""
         months, edges = query.month_split()
         parts: list[sa.Select[Any]] = []
         if months is not None:
-            parts.append(sa.select(cube_key.label("k"), sa.func.sum(M.contracts).label("n"))
-                         .where(*_cube_filters(query, months)).group_by(cube_key))
+            table = _month_table(query, key)
+            cube_key = table.c[key]
+            parts.append(sa.select(cube_key.label("k"), sa.func.sum(table.c.contracts).label("n"))
+                         .where(*_cube_filters(query, table, months)).group_by(cube_key))
         for first, last in edges:
             parts.append(sa.select(raw_key.label("k"), sa.func.count().label("n"))
                          .where(*_filters(query, query.utc_span(first, last))).group_by(raw_key))
@@ -135,7 +152,7 @@ class SqlStatisticsQueries:
         elif self._unfiltered(query):
             statement = sa.select(D.status, sa.func.sum(D.contracts)).where(*_daily_filters(query)).group_by(D.status)
         else:
-            statement = self._split(query, M.status, C.status)
+            statement = self._split(query, "status", C.status)
         return {str(s): int(n) for s, n in self._rows(statement) if n}
 
     def count_by_bucket(self, query: StatisticsQuery) -> Mapping[date, int]:
@@ -145,16 +162,16 @@ class SqlStatisticsQueries:
             statement = (sa.select(bucket, sa.func.sum(D.contracts)).where(*_daily_filters(query))
                          .group_by(bucket))
         elif self._cube(query) and query.granularity is Granularity.MONTH:
-            statement = self._split(query, M.month, _bucket(dialect, query))
+            statement = self._split(query, "month", _bucket(dialect, query))
         else:
             bucket = _bucket(dialect, query).label("bucket")
             statement = sa.select(bucket, sa.func.count()).where(*_filters(query)).group_by(bucket)
         return {_as_date(b): int(n) for b, n in self._rows(statement) if n}
 
-    def _ranking(self, column: sa.Column[Any], cube_column: sa.Column[Any], names: sa.Table, query: StatisticsQuery,
-                 limit: int, empty: str) -> list[Ranked]:
+    def _ranking(self, column: sa.Column[Any], names: sa.Table, query: StatisticsQuery, limit: int,
+                 empty: str) -> list[Ranked]:
         if self._cube(query):
-            grouped = self._split(query, cube_column, sa.func.coalesce(column, 0))
+            grouped = self._split(query, column.name, sa.func.coalesce(column, 0))
         else:
             key = sa.func.coalesce(column, 0)
             grouped = (sa.select(key.label("k"), sa.func.count().label("n")).where(*_filters(query))
@@ -169,10 +186,10 @@ class SqlStatisticsQueries:
                 for k, c, name in rows]
 
     def top_enterprises(self, query: StatisticsQuery, *, limit: int = 10) -> Sequence[Ranked]:
-        return self._ranking(C.tenant_id, M.tenant_id, t.organizations, query, limit, NO_ENTERPRISE)
+        return self._ranking(C.tenant_id, t.organizations, query, limit, NO_ENTERPRISE)
 
     def top_business_systems(self, query: StatisticsQuery, *, limit: int = 10) -> Sequence[Ranked]:
-        return self._ranking(C.category_id, M.category_id, t.categories, query, limit, NO_SYSTEM)
+        return self._ranking(C.category_id, t.categories, query, limit, NO_SYSTEM)
 
     def signing_log(self, query: StatisticsQuery, *, limit: int, offset: int = 0) -> Sequence[SigningLogEntry]:
         a, s, o, g = t.contract_actions.c, t.contract_signatories.c, t.organizations.c, t.categories.c

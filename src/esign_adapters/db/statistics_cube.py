@@ -1,11 +1,13 @@
 """The pre-aggregates of 签署统计 (ADR 0044): ``contract_stats_daily`` (contracts per local
-creation day and status) and ``contract_stats_monthly`` (per local creation month, enterprise,
-business category and status; 0 stands for none recorded), local meaning :data:`CUBE_TIME_ZONE`.
+creation day and status), ``contract_stats_monthly`` (per local creation month, enterprise,
+business category and status; 0 stands for none recorded) and its two narrower sums
+``contract_stats_tenant_monthly`` / ``contract_stats_category_monthly`` (month × enterprise /
+category × status), local meaning :data:`CUBE_TIME_ZONE`.
 
 :func:`record_change` is called by the contract mapper in the transaction that inserts or updates
 a contract row, so the counts move exactly when the contract does (a rolled-back or stale write
 moves nothing). Cells are upserted (+1 / −1) in key order, so two transactions never wait on each
-other's cells crosswise. :func:`rebuild` recomputes both tables from ``contracts`` in SQL (the
+other's cells crosswise. :func:`rebuild` recomputes the tables from ``contracts`` in SQL (the
 migration's backfill and a repair).
 
 Also here: the SQL for a local date / bucket on each backend, shared with the query adapter.
@@ -27,6 +29,8 @@ from esign_core.model.statistics import DEFAULT_TIME_ZONE, Granularity
 CUBE_TIME_ZONE = DEFAULT_TIME_ZONE
 _ZONE = ZoneInfo(CUBE_TIME_ZONE)
 _SHANGHAI_MINUTES = 480  # Asia/Shanghai has had no daylight saving time since 1991
+CUBE_TABLES = (t.contract_stats_daily, t.contract_stats_monthly, t.contract_stats_tenant_monthly,
+               t.contract_stats_category_monthly)
 
 
 def local_timestamp(dialect: str, column: Any, *, tz: str, offset_minutes: int) -> sa.ColumnElement[Any]:
@@ -105,20 +109,27 @@ def record_change(conn: Connection, old: Mapping[str, Any] | None, new: Mapping[
         if key is None:
             continue
         day, month, tenant, category, status = key
-        for cell in (("d", (day, status)), ("m", (month, tenant, category, status))):
+        for cell in (("d", (day, status)), ("m", (month, tenant, category, status)), ("t", (month, tenant, status)),
+                     ("c", (month, category, status))):
             cells[cell] = cells.get(cell, 0) + delta
     for (kind, values), delta in sorted(cells.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
         if delta == 0:
             continue
         if kind == "d":
             _upsert(conn, t.contract_stats_daily, {"day": values[0], "status": values[1]}, delta)
-        else:
+        elif kind == "m":
             _upsert(conn, t.contract_stats_monthly, {"month": values[0], "tenant_id": values[1],
                                                      "category_id": values[2], "status": values[3]}, delta)
+        elif kind == "t":
+            _upsert(conn, t.contract_stats_tenant_monthly, {"month": values[0], "tenant_id": values[1],
+                                                            "status": values[2]}, delta)
+        else:
+            _upsert(conn, t.contract_stats_category_monthly, {"month": values[0], "category_id": values[1],
+                                                              "status": values[2]}, delta)
 
 
 def rebuild(conn: Connection) -> None:
-    """Recompute both pre-aggregates from ``contracts`` (in SQL, in the caller's transaction)."""
+    """Recompute every pre-aggregate from ``contracts`` (in SQL, in the caller's transaction)."""
     dialect = conn.dialect.name
     c = t.contracts.c
     local = local_timestamp(dialect, c.created_at, tz=CUBE_TIME_ZONE, offset_minutes=_SHANGHAI_MINUTES)
@@ -126,12 +137,18 @@ def rebuild(conn: Connection) -> None:
     month = truncate(dialect, Granularity.MONTH, local).label("m")
     tenant = sa.func.coalesce(c.tenant_id, 0).label("t_id")
     category = sa.func.coalesce(c.category_id, 0).label("c_id")
-    conn.execute(t.contract_stats_daily.delete())
-    conn.execute(t.contract_stats_monthly.delete())
+    for table in CUBE_TABLES:
+        conn.execute(table.delete())
     conn.execute(t.contract_stats_daily.insert().from_select(
         ["day", "status", "contracts"],
         sa.select(day, c.status, sa.func.count()).group_by(day, c.status)))
     conn.execute(t.contract_stats_monthly.insert().from_select(
         ["month", "tenant_id", "category_id", "status", "contracts"],
         sa.select(month, tenant, category, c.status, sa.func.count()).group_by(month, tenant, category, c.status)))
+    conn.execute(t.contract_stats_tenant_monthly.insert().from_select(
+        ["month", "tenant_id", "status", "contracts"],
+        sa.select(month, tenant, c.status, sa.func.count()).group_by(month, tenant, c.status)))
+    conn.execute(t.contract_stats_category_monthly.insert().from_select(
+        ["month", "category_id", "status", "contracts"],
+        sa.select(month, category, c.status, sa.func.count()).group_by(month, category, c.status)))
 

@@ -1,10 +1,11 @@
 """签署统计 (manual 四.1.1, ADR 0044): the pre-aggregates ``contract_stats_daily`` (contracts
-per Asia/Shanghai creation day and status) and ``contract_stats_monthly`` (per month, enterprise,
-business category and status), filled here from the contracts already stored and maintained from
-then on by the contract mapper; covering indexes on ``contracts`` for the days outside whole months
-and the filtered series — ``(created_at, status, tenant_id, category_id)`` and the same led by ``tenant_id``
-and by ``category_id`` for the enterprise and business-system filters — and an index on
-``contract_actions.completed_at`` for the signing log (newest first, by range).
+per Asia/Shanghai creation day and status), ``contract_stats_monthly`` (per month, enterprise,
+business category and status) and its per-enterprise and per-category sums
+``contract_stats_tenant_monthly`` / ``contract_stats_category_monthly``, filled here from the
+contracts already stored and maintained from then on by the contract mapper; covering indexes on
+``contracts`` for the days outside whole months and the filtered series —
+``(created_at, status, tenant_id, category_id)`` and the same led by ``tenant_id`` and by
+``category_id`` — and an index on ``contract_actions.completed_at`` for the signing log.
 
 Written by hand to match ``esign_adapters.db.tables`` at this revision (a test compares them on
 every backend); it does not import the application. Each index is created only when missing, so
@@ -52,6 +53,10 @@ LOCAL = {
 }
 
 
+CUBES = ("contract_stats_daily", "contract_stats_monthly", "contract_stats_tenant_monthly",
+         "contract_stats_category_monthly")
+
+
 def _has_table(name: str) -> bool:
     return sa.inspect(op.get_bind()).has_table(name)
 
@@ -80,6 +85,18 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("month", "tenant_id", "category_id", "status", name="pk_contract_stats_monthly"),
             **MYSQL,
         )
+    for table, column in (("contract_stats_tenant_monthly", "tenant_id"),
+                          ("contract_stats_category_monthly", "category_id")):
+        if not _has_table(table):
+            op.create_table(
+                table,
+                sa.Column("month", sa.Date, nullable=False),
+                sa.Column(column, sa.BigInteger, nullable=False, autoincrement=False),
+                sa.Column("status", sa.String(32), nullable=False),
+                sa.Column("contracts", sa.Integer, nullable=False),
+                sa.PrimaryKeyConstraint("month", column, "status", name=f"pk_{table}"),
+                **MYSQL,
+            )
     for name, columns in (("ix_contract_stats_monthly_tenant_id", ("tenant_id", "month")),
                           ("ix_contract_stats_monthly_category_id", ("category_id", "month"))):
         if name not in _indexes("contract_stats_monthly"):
@@ -87,17 +104,22 @@ def upgrade() -> None:
     # Backfill (again, after an interrupted run): the counts of the contracts stored so far.
     dialect = op.get_bind().dialect.name
     day, month = LOCAL["mysql" if dialect in ("mysql", "mariadb") else dialect]
-    op.execute("DELETE FROM contract_stats_daily")
-    op.execute("DELETE FROM contract_stats_monthly")
+    for table in CUBES:
+        op.execute(f"DELETE FROM {table}")  # noqa: S608 (constants only)
     op.execute(f"INSERT INTO contract_stats_daily (day, status, contracts) "  # noqa: S608 (constants only)
                f"SELECT {day}, status, count(*) FROM contracts GROUP BY {day}, status")
     op.execute(f"INSERT INTO contract_stats_monthly (month, tenant_id, category_id, status, contracts) "  # noqa: S608
                f"SELECT {month}, coalesce(tenant_id, 0), coalesce(category_id, 0), status, count(*) FROM contracts "
                f"GROUP BY {month}, coalesce(tenant_id, 0), coalesce(category_id, 0), status")
+    for table, column in (("contract_stats_tenant_monthly", "tenant_id"),
+                          ("contract_stats_category_monthly", "category_id")):
+        op.execute(f"INSERT INTO {table} (month, {column}, status, contracts) "  # noqa: S608 (constants only)
+                   f"SELECT {month}, coalesce({column}, 0), status, count(*) FROM contracts "
+                   f"GROUP BY {month}, coalesce({column}, 0), status")
 
 
 def downgrade() -> None:
-    for table in ("contract_stats_monthly", "contract_stats_daily"):
+    for table in reversed(CUBES):
         if _has_table(table):
             op.drop_table(table)
     for name, table, _columns in reversed(INDEXES):
