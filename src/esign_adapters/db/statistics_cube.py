@@ -15,6 +15,7 @@ Also here: the SQL for a local date / bucket on each backend, shared with the qu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -76,31 +77,32 @@ def _key(row: Mapping[str, Any] | None) -> tuple[date, date, int, int, str] | No
             str(getattr(status, "value", status)))
 
 
-def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], delta: int) -> None:
-    keys = [c.name for c in table.primary_key.columns]
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+_KEYS = {
+    "d": (t.contract_stats_daily, ("day", "status")),
+    "m": (t.contract_stats_monthly, ("month", "tenant_id", "category_id", "status")),
+    "t": (t.contract_stats_tenant_monthly, ("month", "tenant_id", "status")),
+    "c": (t.contract_stats_category_monthly, ("month", "category_id", "status")),
+}
 
-        pg = pg_insert(table).values(**values, contracts=delta)
-        conn.execute(pg.on_conflict_do_update(index_elements=keys,
-                                              set_={"contracts": table.c.contracts + pg.excluded.contracts}))
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as lite_insert
 
-        lite = lite_insert(table).values(**values, contracts=delta)
-        conn.execute(lite.on_conflict_do_update(index_elements=keys,
-                                                set_={"contracts": table.c.contracts + lite.excluded.contracts}))
-    else:
-        from sqlalchemy.dialects.mysql import insert as my_insert
-
-        my = my_insert(table).values(**values, contracts=delta)
-        conn.execute(my.on_duplicate_key_update(contracts=table.c.contracts + my.inserted.contracts))
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(dialect: str, kind: str, rows: int) -> sa.TextClause:
+    """``INSERT … VALUES (…)×rows`` adding ``contracts`` to existing cells: one statement per table
+    (written once per dialect; the ORM-free text keeps the per-write cost to a round trip)."""
+    table, keys = _KEYS[kind]
+    columns = ", ".join((*keys, "contracts"))
+    values = ", ".join("(" + ", ".join(f":{k}_{i}" for k in (*keys, "contracts")) + ")" for i in range(rows))
+    head = f"INSERT INTO {table.name} ({columns}) VALUES {values} "  # noqa: S608 (names are constants)
+    if dialect in ("mysql", "mariadb"):
+        return sa.text(head + "ON DUPLICATE KEY UPDATE contracts = contracts + VALUES(contracts)")
+    return sa.text(head + f"ON CONFLICT ({', '.join(keys)}) DO UPDATE "
+                   f"SET contracts = {table.name}.contracts + excluded.contracts")
 
 
 def record_change(conn: Connection, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
     """Move one contract's count from the cells of its ``old`` row to those of its ``new`` row
-    (None: not stored before / any more). Nothing is written when the cells are the same."""
+    (None: not stored before / any more). Nothing is written when the cells are the same; else
+    one statement per pre-aggregate, cells in key order."""
     before, after = _key(old), _key(new)
     if before == after:
         return
@@ -112,20 +114,18 @@ def record_change(conn: Connection, old: Mapping[str, Any] | None, new: Mapping[
         for cell in (("d", (day, status)), ("m", (month, tenant, category, status)), ("t", (month, tenant, status)),
                      ("c", (month, category, status))):
             cells[cell] = cells.get(cell, 0) + delta
+    per_table: dict[str, list[tuple[tuple[Any, ...], int]]] = {}
     for (kind, values), delta in sorted(cells.items(), key=lambda kv: (kv[0][0], tuple(map(str, kv[0][1])))):
-        if delta == 0:
-            continue
-        if kind == "d":
-            _upsert(conn, t.contract_stats_daily, {"day": values[0], "status": values[1]}, delta)
-        elif kind == "m":
-            _upsert(conn, t.contract_stats_monthly, {"month": values[0], "tenant_id": values[1],
-                                                     "category_id": values[2], "status": values[3]}, delta)
-        elif kind == "t":
-            _upsert(conn, t.contract_stats_tenant_monthly, {"month": values[0], "tenant_id": values[1],
-                                                            "status": values[2]}, delta)
-        else:
-            _upsert(conn, t.contract_stats_category_monthly, {"month": values[0], "category_id": values[1],
-                                                              "status": values[2]}, delta)
+        if delta:
+            per_table.setdefault(kind, []).append((values, delta))
+    for kind in sorted(per_table):
+        rows = per_table[kind]
+        params: dict[str, Any] = {}
+        for i, (values, delta) in enumerate(rows):
+            for name, value in zip(_KEYS[kind][1], values, strict=True):
+                params[f"{name}_{i}"] = value.isoformat() if isinstance(value, date) else value
+            params[f"contracts_{i}"] = delta
+        conn.execute(_upsert_sql(conn.dialect.name, kind, len(rows)), params)
 
 
 def rebuild(conn: Connection) -> None:
