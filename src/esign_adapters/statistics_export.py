@@ -13,10 +13,14 @@ from typing import Any
 
 from esign_adapters.spreadsheets.writing import neutralize
 from esign_core.model.contract import CONTRACT_STATUS_LABELS
-from esign_core.model.statistics import GRANULARITY_LABELS, SigningDashboard, SigningLogEntry
+from esign_core.model.statistics import (
+    ACTION_RESULT_LABELS,
+    GRANULARITY_LABELS,
+    SigningDashboard,
+    SigningLogEntry,
+)
 
 Table = tuple[str, Sequence[str], list[list[Any]]]
-ACTION_RESULT_LABELS = {"SIGNED": "已签署", "FINISHED": "已结束", "REJECTED": "已退回", "DISCARDED": "已作废"}
 
 
 def _local(at: datetime, dashboard: SigningDashboard) -> str:

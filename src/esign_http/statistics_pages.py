@@ -16,7 +16,13 @@ from litestar import Controller, Request, Response, get
 from esign_adapters.statistics_export import tables, to_csv, to_xlsx
 from esign_core.errors import InvalidValue
 from esign_core.model.contract import CONTRACT_STATUS_LABELS, ContractStatus
-from esign_core.model.statistics import DEFAULT_TIME_ZONE, GRANULARITY_LABELS, Granularity, StatisticsQuery
+from esign_core.model.statistics import (
+    ACTION_RESULT_LABELS,
+    DEFAULT_TIME_ZONE,
+    GRANULARITY_LABELS,
+    Granularity,
+    StatisticsQuery,
+)
 from esign_core.model.user import Permission
 from esign_core.services.statistics import GetSigningDashboard, GetSigningLog
 from esign_http.access import CONSOLE_PATH, console_gate
@@ -28,7 +34,6 @@ AnyRequest = Request[Any, Any, Any]
 PATH = f"{CONSOLE_PATH}/statistics/signing"
 PAGE_SIZE = 20
 EXPORT_LOG_LIMIT = 10_000  # the export's signing log stops there (the page itself pages through all)
-ACTION_RESULT_LABELS = {"SIGNED": "已签署", "FINISHED": "已结束", "REJECTED": "已退回", "DISCARDED": "已作废"}
 FILTER_KEYS = ("start", "end", "granularity", "status", "tenant_id", "category_id")
 
 

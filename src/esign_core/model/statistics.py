@@ -44,6 +44,8 @@ class Granularity(enum.Enum):
 
 
 GRANULARITY_LABELS = {Granularity.DAY: "按日", Granularity.WEEK: "按周", Granularity.MONTH: "按月"}
+#: the signing log's result column (action statuses that carry a completion time)
+ACTION_RESULT_LABELS = {"SIGNED": "已签署", "FINISHED": "已结束", "REJECTED": "已退回", "DISCARDED": "已作废"}
 
 
 def bucket_of(day: date, granularity: Granularity) -> date:
