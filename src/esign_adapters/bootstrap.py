@@ -137,6 +137,7 @@ class Platform:
             push=_Lazy(lambda: self.push_sender),
             replays=_Lazy(lambda: self.replay_guard),
             identities=_Lazy(lambda: self.identity_verifier),
+            statistics=_Lazy(lambda: self.statistics),
         )
         return bus.handle(command)
 
@@ -351,6 +352,17 @@ class Platform:
         from esign_adapters.db.message_log import SqlSmsRecords
 
         return SqlSmsRecords(self.engine)
+
+    @cached_property
+    def statistics(self) -> Any:
+        """签署统计 (``StatisticsQueries``): SQL aggregates, or the in-memory fake without an engine."""
+        if self.engine is None:
+            from esign_core.testing.fake_statistics import InMemoryStatisticsQueries
+
+            return InMemoryStatisticsQueries(getattr(self.uow_factory(), "db", None))
+        from esign_adapters.db.statistics import SqlStatisticsQueries
+
+        return SqlStatisticsQueries(self.engine)
 
     @cached_property
     def inbox(self) -> Any:

@@ -51,6 +51,7 @@ from esign_core.services import (
     signing_password,
     signing_services,
     sso,
+    statistics,
     templates,
     ukeys,
 )
@@ -138,6 +139,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[..., Any]] = {
     **seal_used_files.HANDLERS,
     **directory.HANDLERS,
     **org_admin.HANDLERS,
+    **statistics.HANDLERS,
     messaging.SaveSmsTemplate: messaging.save_sms_template,
     messaging.SetSmsEventEnabled: messaging.set_sms_event_enabled,
     messaging.SaveSmsChannel: messaging.save_sms_channel,

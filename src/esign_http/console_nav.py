@@ -40,6 +40,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(_l("系统日志"), "/console/services/logs", P.SERVICES_LOGS_VIEW, _l("服务管理")),
     NavEntry(_l("服务监控"), "/console/services/cluster", P.SERVICES_CLUSTER_VIEW, _l("服务管理")),
     NavEntry(_l("物理用印统计"), "/console/physical-seal/statistics", P.STATISTICS, _l("统计与监控")),
+    NavEntry(_l("签署统计"), "/console/statistics/signing/", P.STATISTICS, _l("统计与监控")),
     NavEntry(_l("角色管理"), "/console/admins/roles", P.ADMINS_ROLES_VIEW, _l("权限管理")),
     NavEntry(_l("账号管理"), "/console/admins/accounts", P.ADMINS_ACCOUNTS_VIEW, _l("权限管理")),
     NavEntry(_l("操作日志"), "/console/audit", P.AUDIT_VIEW, _l("权限管理")),

@@ -8,6 +8,8 @@ from esign_http.appearance_pages import AppearanceController, brand_image, custo
 from esign_http.login_steps import LoginStepsController
 from esign_http.org_sync_pages import OrgSyncController
 from esign_http.settings_pages import SettingsPagesController
+from esign_http.statistics_pages import SigningStatisticsController
 
 CONSOLE_ROUTES = (SettingsPagesController, AppearanceController, AdminPagesController, AuditController,
-                  AccountController, LoginStepsController, brand_image, custom_css, OrgSyncController)
+                  AccountController, LoginStepsController, brand_image, custom_css, OrgSyncController,
+                  SigningStatisticsController)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from esign_adapters.db import tables as t
 from esign_adapters.db.mappers import Mapper, Row
+from esign_adapters.db.statistics_cube import record_change
 from esign_core.model.contract import (
     Action,
     ActionOperator,
@@ -282,6 +283,7 @@ class ContractMapper(Mapper[Contract]):
         rows = self.to_rows(item)
         conn.execute(sa.insert(self.table).values({**rows.contract, "version": item.version + 1}))
         self._insert_children(conn, rows)
+        record_change(conn, None, rows.contract)  # 签署统计's pre-aggregates, in this transaction
 
     def update(self, conn: Connection, item: Contract, snapshot: Any) -> bool:
         rows = self.to_rows(item)
@@ -290,6 +292,8 @@ class ContractMapper(Mapper[Contract]):
         values = {k: v for k, v in rows.contract.items() if k != "id"} if changed else {}
         if not self._bump(conn, item, values):
             return False
+        if changed:
+            record_change(conn, snapshot.contract, rows.contract)
         if rows.children != snapshot.children:
             self._write_child_changes(conn, rows, snapshot)
         return True

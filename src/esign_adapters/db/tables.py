@@ -408,6 +408,63 @@ contract_actions = sa.Table(
     **MYSQL_OPTIONS,
 )
 
+# 签署统计 (migration 0019, ADR 0044): covering indexes for the dashboard's GROUP BYs, one per
+# leading filter (creation time, enterprise, business category), and the signing log's time order.
+sa.Index("ix_contracts_stats_created", contracts.c.created_at, contracts.c.status, contracts.c.tenant_id,
+         contracts.c.category_id)
+sa.Index("ix_contracts_stats_tenant", contracts.c.tenant_id, contracts.c.created_at, contracts.c.status,
+         contracts.c.category_id)
+sa.Index("ix_contracts_stats_category", contracts.c.category_id, contracts.c.created_at, contracts.c.status,
+         contracts.c.tenant_id)
+sa.Index("ix_contract_actions_completed_at", contract_actions.c.completed_at)
+
+# Pre-aggregates of 签署统计, maintained by ContractMapper in the transaction that writes the
+# contract (esign_adapters.db.statistics_cube): contracts per Asia/Shanghai creation day and status,
+# and per creation month × enterprise × business category × status (0: none recorded).
+contract_stats_daily = sa.Table(
+    "contract_stats_daily",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+contract_stats_monthly = sa.Table(
+    "contract_stats_monthly",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("tenant_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("category_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    sa.Index("ix_contract_stats_monthly_tenant_id", "tenant_id", "month"),
+    sa.Index("ix_contract_stats_monthly_category_id", "category_id", "month"),
+    **MYSQL_OPTIONS,
+)
+
+# The same per month and enterprise only, and per month and business category only: the rankings
+# and single-filter views sum a few thousand rows instead of the full month table.
+contract_stats_tenant_monthly = sa.Table(
+    "contract_stats_tenant_monthly",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("tenant_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+contract_stats_category_monthly = sa.Table(
+    "contract_stats_category_monthly",
+    metadata,
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("category_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(32), primary_key=True),
+    sa.Column("contracts", sa.Integer, nullable=False),
+    **MYSQL_OPTIONS,
+)
+
 contract_stampers = sa.Table(
     "contract_stampers",
     metadata,
