@@ -61,10 +61,9 @@ class EsignPlatform:
         self.close()
 
     def close(self) -> None:
-        """Release the database connections (and, in memory, remove the temporary directory)."""
-        engine = self._platform.engine
-        if engine is not None:
-            engine.dispose()
+        """Write what is still queued (signing-call records, system logs), give back the node lease
+        and release the database connections (and, in memory, remove the temporary directory)."""
+        self._platform.close()
         if self._cleanup is not None:
             self._cleanup()
             self._cleanup = None
