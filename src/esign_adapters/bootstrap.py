@@ -494,22 +494,61 @@ class Platform:
             raise ConfigurationError("directory sync needs the SQL database")
         return SqlOrgSyncStore(self.engine)
 
+    @staticmethod
+    def org_sync_connector(source: str) -> str | None:
+        """The 集成中心 → 连接器 code whose settings a sync source uses (DingTalk, WeCom), or None
+        when the source keeps its own settings (e-cology): those connectors have ONE place for
+        their settings, the ConnectorSettings section (docs/org-sync.md)."""
+        from esign_core.model.connectors import CONNECTORS
+
+        return next((c.code for c in CONNECTORS if c.configurable and c.directory == source), None)
+
+    def org_sync_config(self, source: str, stored: Any = None) -> dict[str, Any]:
+        """The settings (secrets sealed) a sync source is built from: the connector's
+        ConnectorSettings for DingTalk / WeCom, else the source's own ``stored`` config."""
+        code = self.org_sync_connector(source)
+        if code is None:
+            return dict(stored or {})
+        from esign_core.model.connectors import ConnectorSettings
+
+        with self.uow() as uow:
+            return uow.settings.get(ConnectorSettings).config(code)
+
     def org_directory(self, source: Any) -> Any:
-        """The OrgDirectory connector of a SyncSource (its sealed secrets opened)."""
+        """The OrgDirectory connector of a SyncSource (its sealed secrets opened); DingTalk and
+        WeCom from their ConnectorSettings (集成中心 → 连接器)."""
         from esign_adapters.org_sync.registry import load_directory
 
-        return load_directory(source.source, source.config, secrets=self.secrets)
+        config = self.org_sync_config(source.source, source.config)
+        if not config:
+            raise ConfigurationError(f"{source.source} is not configured yet: 集成中心 → 连接器 / "
+                                     "set it up under Integration → Connectors", field="source")
+        return load_directory(source.source, config, secrets=self.secrets)
 
     def configure_org_sync(self, source: str, config: dict[str, Any] | None = None, *, member_sync: bool = True,
-                           scopes: Any = None) -> Any:
+                           scopes: Any = None, actor: tuple[str, str | None] = ("cli", None)) -> Any:
         """Save a connector's settings (secret fields sealed; None keeps the stored ones), checked
         by building the connector; ``scopes`` (SyncScope tuple) None keeps the chosen companies.
+        DingTalk / WeCom settings are written to their ConnectorSettings (audited as ``actor``),
+        the one place both console pages read them from.
         Raises ConfigurationError for a bad setting, DomainError when another system is already
         the member-sync source."""
         from esign_adapters.org_sync.registry import directory_class, open_config, seal_config
         from esign_core.services.org_sync import ConfigureSyncSource, configure_sync_source
 
         store = self.org_sync_store()
+        code = self.org_sync_connector(source)
+        if code is not None:  # DingTalk / WeCom: the settings live in ConnectorSettings only
+            from esign_adapters import connectors_admin
+
+            if config:
+                connectors_admin.save(self, code, config, actor=actor)
+            elif not self.org_sync_config(source):
+                raise ConfigurationError(f"{source} is not configured yet: 集成中心 → 连接器 / "
+                                         "set it up under Integration → Connectors", field="source")
+            return configure_sync_source(ConfigureSyncSource(source=source, config={}, member_sync=member_sync,
+                                                             scopes=scopes),
+                                         store=store, clock=self.clock, ids=self.ids)
         with store:
             current = store.source(source)
         stored = dict(current.config) if current is not None else {}

@@ -21,8 +21,8 @@ from esign_core.model.org import OrgUnitKind, TenantType
 from esign_core.model.org_sync import SyncScope, SyncStatus
 from esign_core.model.user import Permission
 from esign_core.ports.org_directory import OrgDirectoryError
-from esign_http.access import CONSOLE_PATH, console_gate
-from esign_http.context import language_of, platform_of
+from esign_http.access import CONSOLE_PATH, account_of, console_gate
+from esign_http.context import client_ip, language_of, platform_of
 from esign_http.errors import describe, message_for
 from esign_http.i18n import _l, translate
 from esign_http.templating import page
@@ -53,7 +53,7 @@ def _source_name(request: AnyRequest) -> str:
 def _directory_tree(platform: Any, source: Any) -> tuple[list[Any], dict[str, list[Any]], str | None]:
     """The OA's companies and their departments, read live (an error message instead when the OA
     cannot be read)."""
-    if source is None or not source.config:
+    if source is None:
         return [], {}, None
     try:
         directory = platform.org_directory(source)
@@ -83,7 +83,7 @@ def _view(request: AnyRequest, **extra: Any) -> dict[str, Any]:
         fields, label, load_error = tuple(getattr(cls, "config_fields", ())), getattr(cls, "label", name), None
     except EsignError as exc:
         fields, label, load_error = (), name, exc.message
-    saved = source.config if source else {}
+    saved = platform.org_sync_config(name, source.config if source else None)  # DingTalk/WeCom: 连接器's
     rows = [{"field": f, "name": FIELD_PREFIX + f.name, "value": "" if f.secret else str(saved.get(f.name, f.default)),
              "has_saved_secret": f.secret and bool(saved.get(f.name + SECRET_SUFFIX))} for f in fields]
     companies, departments, tree_error = ([], {}, None)
@@ -97,6 +97,7 @@ def _view(request: AnyRequest, **extra: Any) -> dict[str, Any]:
             enterprises = ([top] if top else []) + [o for o in uow.organizations.of_type(TenantType.INNER_COMPANY)
                                                     if o.unit_kind is not OrgUnitKind.SECTION and not o.deleted]
     return {"name": name, "label": label, "sources": available_sources(), "source": source, "fields": rows,
+            "connector_code": platform.org_sync_connector(name),
             "load_error": load_error, "companies": companies, "departments": departments, "tree_error": tree_error,
             "member_source": member_source, "enterprises": enterprises, "reports": reports,
             "status_labels": STATUS_LABELS, "count_labels": COUNT_LABELS, "message": None, "error": None, **extra}
@@ -152,7 +153,8 @@ class OrgSyncController(Controller):
         platform, name = platform_of(request), _source_name(request)
         config = {k[len(FIELD_PREFIX):]: str(v).strip() for k, v in data.items() if k.startswith(FIELD_PREFIX)}
         try:
-            platform.configure_org_sync(name, config, member_sync=data.get("member_sync", "on") == "on")
+            platform.configure_org_sync(name, config, member_sync=data.get("member_sync", "on") == "on",
+                                        actor=(account_of(request).username, client_ip(request)))
         except EsignError as exc:
             message, status = _error(request, exc)
             return _render(request, status_code=status, error=message)

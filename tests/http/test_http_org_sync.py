@@ -85,3 +85,57 @@ def test_page_needs_the_integration_permission(client, platform, licence_for):  
     assert login(client, "auditor", "Kfcq7293x").status_code in (302, 303)
     assert 'data-nav="/console/integration/org-sync/"' not in client.get("/console").text
     assert client.get(PAGE).status_code == 403
+
+
+def test_dingtalk_is_configured_once_on_the_connectors_page_and_the_sync_uses_it(client, platform, licence_for):  # type: ignore[no-untyped-def]
+    """DingTalk / WeCom settings have ONE place, the ConnectorSettings section: what 集成中心 →
+    连接器 saves is what the directory sync builds its connector from, and what the org-sync page
+    saves lands there too (the sync source keeps no copy)."""
+    from esign_adapters.org_sync.im_http import TOKENS
+    from esign_adapters.testing.dingtalk_server import FakeDingTalk
+    from esign_adapters.testing.im_server import sample_org
+    from esign_core.model.connectors import ConnectorSettings
+    from esign_core.model.org_sync import SyncScope
+
+    _admin(client, platform, licence_for)
+    TOKENS.clear()
+    secret = "ding-secret-One-Place"
+    ding = FakeDingTalk(sample_org(departments=3, people=12), app_key="k1", app_secret=secret).start()
+    try:
+        connectors = "/console/integration/connectors/dingtalk"
+        r = post_form(client, connectors, connectors,
+                      {"cfg_corp_id": "ding-corp", "cfg_app_key": "k1", "cfg_app_secret": secret,
+                       "cfg_endpoint": ding.endpoint, "cfg_timeout": "5"})
+        assert r.status_code == 200, r.text[:2000]
+        # the org-sync page shows those settings (the secret only as saved) and needs nothing more
+        page = client.get(PAGE + "?source=dingtalk").text
+        assert 'value="k1"' in page and ding.endpoint in page and secret not in page
+        assert 'id="shared-settings"' in page and 'href="/console/integration/connectors/dingtalk"' in page
+        r = post_form(client, PAGE + "?source=dingtalk", PAGE + "connection?source=dingtalk", {"member_sync": "on"})
+        assert r.status_code == 200 and "已保存" in r.text, r.text[:3000]
+        assert 'id="company-ding-corp"' in r.text
+        with platform.org_sync_store() as store:
+            assert store.source("dingtalk").config == {}
+        platform.configure_org_sync("dingtalk", None, scopes=(SyncScope(company_id="ding-corp"),))
+        report = platform.sync_directory("dingtalk")
+        assert report.status in (SyncStatus.SUCCEEDED, SyncStatus.SUCCEEDED_WITH_ERRORS), report.message
+        assert report.counts["members_created"] > 0
+        # saving on the org-sync page (blank secret: kept) changes the one stored copy
+        r = post_form(client, PAGE + "?source=dingtalk", PAGE + "connection?source=dingtalk",
+                      {"cfg_corp_id": "ding-corp", "cfg_app_key": "k1", "cfg_app_secret": "", "cfg_agent_id": "777",
+                       "cfg_endpoint": ding.endpoint, "cfg_timeout": "5", "member_sync": "on"})
+        assert r.status_code == 200 and "已保存" in r.text, r.text[:3000]
+        with platform.uow() as uow:
+            stored = uow.settings.get(ConnectorSettings).config("dingtalk")
+        assert stored["agent_id"] == "777" and stored["app_secret_secret_ref"]
+        assert 'value="777"' in client.get(connectors).text
+        with platform.org_sync_store() as store:
+            assert store.source("dingtalk").config == {}
+        # a wrong secret saved on the connectors page is what the next sync uses
+        post_form(client, connectors, connectors, {"cfg_corp_id": "ding-corp", "cfg_app_key": "k1",
+                                                   "cfg_app_secret": "wrong", "cfg_endpoint": ding.endpoint})
+        TOKENS.clear()
+        failed = platform.sync_directory("dingtalk")
+        assert failed.status is SyncStatus.INTERRUPTED and "AppKey or AppSecret is wrong" in failed.message
+    finally:
+        ding.stop()

@@ -48,6 +48,17 @@ class ConfigField:
     help: str = ""
 
 
+#: A failure's reason is cut to this many characters: zeep puts the whole answer into some of its
+#: messages ("Content: b'...'"), and an OA's answer can be megabytes of people's data.
+MAX_REASON = 300
+
+
+def _short(text: str) -> str:
+    """One line, without the raw answer zeep appends, at most MAX_REASON characters."""
+    text = " ".join(str(text).split("\nContent:", 1)[0].split())
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -154,7 +165,7 @@ class EcologyOrgDirectory:
             reason = f"{type(exc).__name__}: {exc}"
         else:
             reason = f"{type(exc).__name__}: {exc}"
-        return OrgDirectoryError(f"e-cology {self.address}: {what} failed: {reason}")
+        return OrgDirectoryError(f"e-cology {self.address}: {what} failed: {_short(reason)}")
 
     def _call(self, operation: str, *args: str | None) -> Any:
         svc = self._svc()
@@ -171,7 +182,7 @@ class EcologyOrgDirectory:
             return self._companies(beans)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise OrgDirectoryError(f"e-cology {self.address}: getHrmSubcompanyInfo: unexpected answer "
-                                    f"({type(exc).__name__}: {exc})") from exc
+                                    f"({_short(type(exc).__name__ + ': ' + str(exc))})") from exc
 
     def _companies(self, beans: Any) -> list[OrgUnit]:
         out = []
@@ -198,7 +209,7 @@ class EcologyOrgDirectory:
             return self._departments_of(beans, company_ids)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise OrgDirectoryError(f"e-cology {self.address}: getHrmDepartmentInfo: unexpected answer "
-                                    f"({type(exc).__name__}: {exc})") from exc
+                                    f"({_short(type(exc).__name__ + ': ' + str(exc))})") from exc
 
     def _departments_of(self, beans: Any, company_ids: Sequence[str]) -> list[OrgUnit]:
         wanted = set(company_ids)
@@ -241,9 +252,12 @@ class EcologyOrgDirectory:
                                     "without a SOAP body")
         answer = body[0]
         if answer.tag == f"{{{SOAP_NS}}}Fault":
-            fault = (answer.findtext("faultstring") or "").strip() or "(no faultstring)"
+            fault = _short(answer.findtext("faultstring") or "") or "(no faultstring)"
             raise OrgDirectoryError(f"e-cology {self.address}: getHrmUserInfo (department {department_id}) "
                                     f"failed: SOAP fault: {fault}")
+        if answer.tag != f"{{{self.namespace}}}getHrmUserInfoResponse":
+            raise OrgDirectoryError(f"e-cology {self.address}: getHrmUserInfo (department {department_id}) "
+                                    f"failed: unexpected answer {_short(str(answer.tag))}")
         out = answer.find(f"{{{self.namespace}}}out")
         if out is None or out.get(XSI_NIL) == "true":
             raise OrgDirectoryError(
