@@ -173,7 +173,7 @@ def test_upgrading_from_0002_keeps_contracts_and_documents_with_defaults(empty_e
     upgrade(empty_engine, "0002")
     doc, contract = samples.document(), samples.draft_contract("BIZ-OLD")
     old_doc = {k: v for k, v in _row(tables.documents, doc).items() if k != "destroyed"}
-    new_columns = ("business_data", "request_digest", "finish_manually")
+    new_columns = ("business_data", "request_digest", "finish_manually", "void_statement_id", "void_remove_original")
     old_contract = {k: v for k, v in _row(tables.contracts, contract).items() if k not in new_columns}
     with empty_engine.begin() as conn:
         conn.execute(sa.insert(tables.documents).values(old_doc))
