@@ -83,7 +83,7 @@ def request_signature(token: str, secret: str, timestamp: str) -> str:
 def _fresh(app: IntegrationApp, timestamp: str, now_ms: int) -> bool:
     if timestamp == "0":
         return app.legacy_static_signature
-    if not timestamp.isdigit() or len(timestamp) > 16:
+    if not timestamp.isdecimal() or len(timestamp) > 16:
         return False
     return abs(int(timestamp) - now_ms) <= TIMESTAMP_TOLERANCE_S * 1000
 
