@@ -229,3 +229,28 @@ def test_recall_of_a_signing_contract_succeeds(world) -> None:  # type: ignore[n
     contract_id = ok(api.post_json("/contract/createbycategory", request))["contractId"]
     ok(api.post_form("/contract/recall", {"bizId": "r-1", "reason": "wrong amount"}))
     assert ok(api.get("/contract/detail", contractId=contract_id))["contract"]["status"] == "RECALLED"
+
+
+def test_a_signing_request_repeated_with_one_idempotency_key_signs_once(world) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the retried request is answered like the first, with nothing signed twice."""
+    api, platform = world["api"], world["platform"]
+    document_id = upload(api)
+    contract_id = ok(api.post_json("/contract/createbycategory",
+                                   contract_request(document_id, world["org_name"], biz_id="idem-1")))["contractId"]
+    company = {"contractId": contract_id, "tenantName": world["org_name"], "sealId": world["seal_id"]}
+
+    def post(body, key):  # type: ignore[no-untyped-def]
+        return api.http.post("/open/contract/signbycompany", json=body,
+                             headers={**api.headers(), "Idempotency-Key": key})
+
+    ok(post(company, "k-1"))
+    ok(post(company, "k-1"))  # the same request again: success, no second signature
+    again = post(company, "k-2").json()  # another key: a new request, refused (already signed)
+    assert again["code"] != 0
+    too_long = post(company, "x" * 200).json()
+    assert too_long["code"] == 1000001 and too_long["message"].startswith("Idempotency-Key: ")
+    with platform.uow() as uow:
+        signed = [e for e in uow.evidence.entries(contract_id=int(contract_id)) if e.record.action == "contract.signed"]
+        document = uow.documents.get(int(document_id))
+    assert len(signed) == 1 and signed[0].record.details["idempotency_key"].endswith(":k-1")
+    assert document.revisions == 1  # one signed revision over the original

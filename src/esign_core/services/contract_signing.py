@@ -39,9 +39,11 @@ from esign_core.services.contract_refs import (
 )
 from esign_core.services.document_signing import (
     TIMESTAMP_MM,
+    IDEMPOTENCY_KEY,
     Mark,
     SignCommand,
     action_stampers,
+    already_signed_with,
     apply_signatures,
     pick_action,
     signature_details,
@@ -165,6 +167,8 @@ def _sign_for_enterprise(
     with uow:
         check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
         contract = load_contract(uow, cmd)
+        if already_signed_with(uow, contract.id, cmd.idempotency_key):
+            return  # a repeated request: answered like the first, nothing signed twice
         enterprise = internal_enterprise(uow, cmd.tenant_name)
         member = acting_member(uow, enterprise, cmd.by_member_id)
         found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
@@ -194,7 +198,8 @@ def _sign_for_enterprise(
                                   signer_name=enterprise.name, reason=action.name if action else "签署")
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
-                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
+                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None,
+                                    **{IDEMPOTENCY_KEY: cmd.idempotency_key})
         journal.write({"contract.signed": details, "contract.completed": {"documents": signed}})
         uow.commit()
 

@@ -26,10 +26,12 @@ from esign_core.services.contract_refs import load_contract
 from esign_core.services.contract_signing import default_seal
 from esign_core.services.contract_specs import normalise_contact
 from esign_core.services.document_signing import (
+    IDEMPOTENCY_KEY,
     TIMESTAMP_MM,
     Mark,
     SignCommand,
     action_stampers,
+    already_signed_with,
     apply_signatures,
     pick_action,
     signature_details,
@@ -132,6 +134,8 @@ def sign_as_person(
         if cmd.signature_png is not None:
             check_custom_image(settings)
         contract = load_contract(uow, cmd)
+        if already_signed_with(uow, contract.id, cmd.idempotency_key):
+            return  # a repeated request: answered like the first, nothing signed twice
         signatory, action = person_action(contract, contact, cmd.action_id)
         if signatory.tenant_type is TenantType.PERSONAL and signatory.tenant_name != cmd.name.strip():
             raise PermissionDenied("the signer's name does not match the signatory", field="tenantName")
@@ -151,7 +155,8 @@ def sign_as_person(
                                   signer_name=user.name, reason=action.name)
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, user_id=str(user.id),
-                                    custom_image=cmd.signature_png is not None)
+                                    custom_image=cmd.signature_png is not None,
+                                    **{IDEMPOTENCY_KEY: cmd.idempotency_key})
         journal.write({"contract.signed": details, "contract.completed": {"documents": signed}})
         uow.commit()
 
