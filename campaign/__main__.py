@@ -95,12 +95,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"unknown budget figure {key!r}")
         budget[key] = int(value)
     stages = [s for s in STAGES if not args.only or s in args.only.split(",")]
+    if args.scenarios:
+        budget["scenarios"] = args.scenarios.split(",")
     summary: dict[str, Any] = {"mode": mode, "started": datetime.now(UTC).isoformat(timespec="seconds"),
                                "machine_before": machine(), "budget": budget, "stages": stages, "figures": {}}
     results: list[Result] = []
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="esign-campaign-") as tmp_name:
         tmp = Path(tmp_name)
+        if args.keep:
+            tmp = args.keep
+            tmp.mkdir(parents=True, exist_ok=False)
         if "properties" in stages:
             log("properties")
             results += stage_properties(budget, summary)
@@ -134,8 +139,11 @@ def platform_stages(budget: dict[str, Any], stages: list[str], summary: dict[str
         site.start_worker()
         log(f"site up: web {site.base} (2 workers), 2 background workers, PostgreSQL port {pg.port}")
         fig = summary["figures"]
+        wanted = set(budget.get("scenarios") or ())
 
         def step(name: str, fn: Any) -> None:
+            if wanted and name not in wanted:
+                return
             log(name)
             try:
                 res, data = fn()
@@ -234,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help=f"comma-separated stages: {','.join(STAGES)}")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=N",
                         help=f"override one budget figure ({', '.join(BUDGETS['quick'])})")
+    parser.add_argument("--scenarios", help="comma-separated scenario names of the load/faults stages (default: all)")
+    parser.add_argument("--keep", type=Path, help="work in this new directory and keep it (logs, data) for a post-mortem")
     parser.add_argument("--json", type=Path, help="also write the JSON summary to this file")
     parser.add_argument("--markdown", type=Path, help="also write the markdown tables to this file")
     args = parser.parse_args(argv)

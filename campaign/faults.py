@@ -66,7 +66,7 @@ def storage_down(site: Site, webhook: WebhookReceiver, *, contracts: int, person
     away = root.with_name(root.name + ".away")
 
     def fault() -> str:
-        time.sleep(1.0)
+        time.sleep(0.1)
         os.rename(root, away)
         root.write_bytes(b"storage is down\n")
         time.sleep(5.0)
@@ -131,8 +131,10 @@ def providers_hang(site: Site, *, messages: int) -> tuple[list[Result], dict]:  
                    str(smtp.port), "--tls", "NONE", "--timeout", "2")
         site.esign("sms", "configure", "--provider", "aliyun", "--set", "access_key_id=campaign", "--set",
                    "access_key_secret=campaign-secret", "--set", "sign_name=电子签", "--set", f"endpoint={sms.url}/",
-                   "--set", "timeout=2", "--switch")
-        site.esign("sms", "template", "contract-sign-link", "--template-id", "SMS_0001")
+                   "--set", "timeout=2")
+        for n, event in enumerate(("verification_code", "sign_link")):
+            site.esign("sms", "template", event, "--template-id", f"SMS_000{n}")
+        site.esign("sms", "use", "own")
         latency = Latency()
         plan, _tasks = create_contracts(site, max(1, messages // 2), 1, latency, first_person=50_000)
         platform = site.platform()

@@ -126,9 +126,15 @@ class Site:
     def start_worker(self) -> subprocess.Popen[bytes]:
         n = len(self.workers)
         log = (self.logs / f"worker-{n}.log").open("ab")
+        path = self.logs / f"worker-{n}.log"
         proc = subprocess.Popen([ESIGN, "worker", "--no-scheduler"], env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT)
         self.workers.append(proc)
+        deadline = time.monotonic() + 90
+        while " started: " not in path.read_text(errors="replace"):  # its delivery loop is running
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"esign worker did not start:\n{path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.3)
         return proc
 
     def running_workers(self) -> list[subprocess.Popen[bytes]]:
