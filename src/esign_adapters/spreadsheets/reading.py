@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ class SheetRows:
             wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             ws = wb.worksheets[0]
         except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError,
-                OSError, SyntaxError) as exc:  # SyntaxError: a damaged XML part (lxml's and ElementTree's errors)
+                OSError, SyntaxError, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            # SyntaxError: a damaged XML part (lxml/ElementTree); zlib.error, NotImplementedError,
+            # RuntimeError: a damaged or unsupported (version, compression, encryption) zip entry
             handle.close()
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
@@ -120,7 +123,8 @@ class SheetRows:
     def _guard(self, rows: Iterator[tuple[Any, ...]], xml_error: type[Exception]) -> Iterator[tuple[Any, ...]]:
         try:
             yield from rows
-        except (xml_error, zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, SyntaxError) as exc:
+        except (xml_error, zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, SyntaxError, zlib.error,
+                NotImplementedError, RuntimeError) as exc:
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
     def __enter__(self) -> SheetRows:
