@@ -215,7 +215,8 @@ def describe(exc: BaseException) -> Problem:
             first = next(iter(fields), "data")
             field = "body" if first in ("", "data") else first
         return Problem(status=status, code=f"http.{status}", title=phrase, detail=detail, message=message,
-                       fields=fields, field=field, open_code=OPEN_BAD_PARAMETER if status in (400, 422) else OPEN_UNKNOWN)
+                       fields=fields, field=field,
+                       open_code=OPEN_BAD_PARAMETER if status in (400, 422) else OPEN_UNKNOWN)
     return Problem(status=500, code="internal", title="Internal Server Error",
                    detail="An unexpected error occurred.", message=INTERNAL_MESSAGE)
 

@@ -164,7 +164,8 @@ def parse_id(value: Any, field: str, *, required: bool = False) -> int | None:
         if required:
             raise InvalidValue(field, f"{field} is required")
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdecimal())):
+    if isinstance(value, bool) or not (isinstance(value, int)
+                                       or (isinstance(value, str) and value.strip().isdecimal())):
         raise InvalidValue(field, f"{field} must be a numeric id")
     number = int(value)
     if not 0 < number <= MAX_ID:

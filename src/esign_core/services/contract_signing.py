@@ -38,8 +38,8 @@ from esign_core.services.contract_refs import (
     load_contract,
 )
 from esign_core.services.document_signing import (
-    TIMESTAMP_MM,
     IDEMPOTENCY_KEY,
+    TIMESTAMP_MM,
     Mark,
     SignCommand,
     action_stampers,
