@@ -214,7 +214,8 @@ def derived(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "storage" in fig:
         s = fig["storage"]
         rows.append((f"storage put MB/s (local, {s['object_mb']} MB objects)", f"{s['put_mb_s']:.0f}",
-                     f"{s['raw_put_mb_s']:.0f} (raw write + read-back hash)", f"{s['put_mb_s'] / s['raw_put_mb_s']:.2f}"))
+                     f"{s['raw_put_mb_s']:.0f} (raw write + read-back hash)",
+                     f"{s['put_mb_s'] / s['raw_put_mb_s']:.2f}"))
         rows.append((f"storage get MB/s (local, {s['object_mb']} MB objects)", f"{s['get_mb_s']:.0f}",
                      f"{s['raw_get_mb_s']:.0f} (raw read)", f"{s['get_mb_s'] / s['raw_get_mb_s']:.2f}"))
     return rows
@@ -243,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=N",
                         help=f"override one budget figure ({', '.join(BUDGETS['quick'])})")
     parser.add_argument("--scenarios", help="comma-separated scenario names of the load/faults stages (default: all)")
-    parser.add_argument("--keep", type=Path, help="work in this new directory and keep it (logs, data) for a post-mortem")
+    parser.add_argument("--keep", type=Path,
+                        help="work in this new directory and keep it (logs, data) for a post-mortem")
     parser.add_argument("--json", type=Path, help="also write the JSON summary to this file")
     parser.add_argument("--markdown", type=Path, help="also write the markdown tables to this file")
     args = parser.parse_args(argv)

@@ -33,7 +33,8 @@ def import_figures(rows: int) -> dict[str, float]:
         raw = bench_import._child("--child-raw", str(path), env={"ESIGN_BENCH_IMPORT_ROWS": str(rows)})
         data_dir = Path(tmp) / "data"
         bench_import._initialise(data_dir, {})
-        ours = bench_import._child("--child-import", str(path), str(data_dir), env={"ESIGN_BENCH_IMPORT_ROWS": str(rows)})
+        ours = bench_import._child("--child-import", str(path), str(data_dir),
+                                   env={"ESIGN_BENCH_IMPORT_ROWS": str(rows)})
     return {"rows": rows, "rows_per_second": ours["rows"] / ours["seconds"],
             "raw_rows_per_second": raw["rows"] / raw["seconds"], "peak_rss_mb": ours["peak_mb"]}
 

@@ -100,12 +100,14 @@ class Site:
     def start_web(self, workers: int = 2) -> None:
         self.port = self.port or free_port()
         log = (self.logs / "serve.log").open("ab")
-        self.web = subprocess.Popen([ESIGN, "serve", "--workers", str(workers), "--no-worker", "--port", str(self.port)],
-                                    env={**self.env, "ESIGN_PORT": str(self.port)}, stdout=log, stderr=subprocess.STDOUT)
+        argv = [ESIGN, "serve", "--workers", str(workers), "--no-worker", "--port", str(self.port)]
+        self.web = subprocess.Popen(argv, env={**self.env, "ESIGN_PORT": str(self.port)}, stdout=log,
+                                    stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while True:
             try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200 and len(self.web_children()) >= workers:
+                up = httpx.get(f"{self.base}/health", timeout=2).status_code == 200
+                if up and len(self.web_children()) >= workers:
                     return
             except httpx.TransportError:
                 pass

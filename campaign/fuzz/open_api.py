@@ -27,6 +27,7 @@ def setup() -> None:
     from esign_adapters.bootstrap import Platform
     from esign_adapters.licensing import generate_vendor_keys, issue_licence
     from esign_adapters.settings import Settings
+    from esign_core.model.installation import Quotas
     from esign_core.services.commands import InitializePlatform
     from esign_core.services.integration import CreateApp
     from esign_http.app import create_app
@@ -39,7 +40,7 @@ def setup() -> None:
     platform = Platform.from_settings(Settings.load(data, env={}))
     now = datetime.now(UTC)
     code = issue_licence(priv.read_bytes(), product_code=platform.product_code, licensee="示例科技有限公司",
-                         expires_at=now + timedelta(days=30), issued_at=now - timedelta(days=1))
+                         expires_at=now + timedelta(days=30), issued_at=now - timedelta(days=1), quotas=Quotas())
     platform.initialize(InitializePlatform(product_code=platform.product_code, licence_code=code,
                                            admin_username="admin", admin_password="Passw0rd2026",
                                            platform_name="示例科技有限公司", platform_admin_name="张三",

@@ -22,7 +22,8 @@ FIELDS = ["contractId", "bizId", "tenantName", "subject", "documents", "signator
           "stampers", "sealId", "contact", "cardNo", "page", "offsetX", "offsetY", "x", "y", "send", "expireTime",
           "endTime", "serialNo", "tenantType", "type", "rectType", "documentId", "sealStr", "useDefaultSeal",
           "categoryId", "ordinal", "creatorContact", "businessData", "keyword", "receiverName", "actionId"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False),
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                    st.floats(allow_nan=False, allow_infinity=False),
                     st.text(max_size=30), st.sampled_from(["1", "0", "-1", "9" * 30, "", " ", "2099-12-31 23:59:59",
                                                            "SEAL_CORPORATE", "PERSONAL", "CORPORATE", "李四",
                                                            "13900001111", "data:image/png;base64,@@"]))
@@ -81,7 +82,8 @@ def test_broken_json_bodies(world, caplog, path: str, raw: bytes) -> None:  # ty
 
 
 @QUICK
-@given(path=st.sampled_from(FORM_PATHS), form=st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=30), max_size=6),
+@given(path=st.sampled_from(FORM_PATHS),
+       form=st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=30), max_size=6),
        upload=st.none() | st.binary(max_size=300))
 def test_generated_form_bodies(world, caplog, path: str, form: dict, upload: bytes | None) -> None:  # type: ignore[no-untyped-def, type-arg]  # noqa: F811
     api = world["api"]
