@@ -31,7 +31,7 @@ BUDGETS = {
               "worker_contracts": 4, "messages": 6, "fuzz_seconds": 20, "examples": 150, "import_rows": 5000,
               "storage_mb": 8, "storage_reps": 3, "engine_seconds": 4},
     "full": {"contracts": 50, "persons": 3, "copies": 100, "fault_contracts": 6, "fault_persons": 3,
-             "worker_contracts": 8, "messages": 12, "fuzz_seconds": 90, "examples": 1000, "import_rows": 50000,
+             "worker_contracts": 8, "messages": 12, "fuzz_seconds": 60, "examples": 500, "import_rows": 50000,
              "storage_mb": 32, "storage_reps": 5, "engine_seconds": 8},
 }
 

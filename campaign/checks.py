@@ -131,7 +131,8 @@ def check_tools(site: Site) -> list[Result]:
     out = []
     for args in (("doctor",), ("evidence", "verify")):
         code, lines = _tool(site, *args)
-        out.append(Result(f"esign {' '.join(args)} clean", code == 0, " / ".join(lines[-3:])[:300]))
+        detail = " / ".join(lines[-3:])[:300] if args[0] != "doctor" else f"exit status {code}"
+        out.append(Result(f"esign {' '.join(args)} clean", code == 0, detail))
     code, lines = _tool(site, "storage", "verify")
     problems = [line for line in lines if line.startswith("problem ")]
     serious = [line for line in problems if not line.startswith("problem orphan ")]

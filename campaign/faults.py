@@ -82,7 +82,7 @@ def storage_down(site: Site, webhook: WebhookReceiver, *, contracts: int, person
 
 def web_node_killed(site: Site, webhook: WebhookReceiver, *, contracts: int, persons: int) -> tuple[list[Result], dict]:  # type: ignore[type-arg]
     def fault() -> str:
-        time.sleep(2.0)
+        time.sleep(0.3)  # the signers' requests are in flight (a signing takes longer than this)
         children = site.web_children()
         if not children:
             return "no web worker process found"
