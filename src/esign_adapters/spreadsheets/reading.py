@@ -67,9 +67,11 @@ class SheetRows:
             wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             ws = wb.worksheets[0]
         except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError,
-                OSError, SyntaxError, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                OSError, SyntaxError, zlib.error, EOFError, NotImplementedError, RuntimeError, TypeError,
+                AttributeError) as exc:
             # SyntaxError: a damaged XML part (lxml/ElementTree); zlib.error, NotImplementedError,
-            # RuntimeError: a damaged or unsupported (version, compression, encryption) zip entry
+            # RuntimeError: a damaged or unsupported (version, compression, encryption) zip entry;
+            # TypeError, AttributeError: openpyxl's deserialisers meeting damaged attributes/elements
             handle.close()
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
@@ -124,7 +126,7 @@ class SheetRows:
         try:
             yield from rows
         except (xml_error, zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, SyntaxError, zlib.error,
-                NotImplementedError, RuntimeError) as exc:
+                NotImplementedError, RuntimeError, TypeError, AttributeError) as exc:
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
     def __enter__(self) -> SheetRows:
