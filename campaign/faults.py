@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign.checks import Result, check_contracts, check_outbox, check_tools
-from campaign.load import Latency, callback_keys, create_contracts, run_signers, wait_for
+from campaign.load import Latency, all_delivered, callback_keys, create_contracts, run_signers, wait_for
 from campaign.servers import AliyunSms, SmtpServer, WebhookReceiver
 from campaign.site import Site
 
@@ -27,7 +27,7 @@ def _signing_under(site: Site, webhook: WebhookReceiver, name: str, fault: Calla
     what: list[str] = []
     outcome = run_signers(site, jobs, latency, during=lambda: what.append(fault()), attempts=60)
     keys = callback_keys(plan)
-    wait_for(lambda: len(set(webhook.received) & keys) == len(keys), 90)
+    wait_for(lambda: len(set(webhook.received) & keys) == len(keys) and all_delivered(site, keys), 90)
     results = [Result(f"[{name}] every signer finally answered success (retrying with its key)",
                       not outcome["failed"], "; ".join(outcome["failed"][:3]) or f"retries {outcome['retries']}")]
     results += [_tag(name, r) for r in check_contracts(site, plan)]
@@ -110,13 +110,7 @@ def worker_killed(site: Site, webhook: WebhookReceiver, *, contracts: int) -> tu
         victim.wait()
         site.start_worker()
         keys = callback_keys(plan)
-        platform = site.platform()
-
-        def delivered() -> bool:  # the killed worker's claims come back after their lease
-            with platform.uow() as uow:
-                return all((m := uow.outbox.by_key(k)) is not None and m.status.value == "delivered" for k in keys)
-
-        wait_for(delivered, 120)
+        wait_for(lambda: all_delivered(site, keys), 120)  # the killed worker's claims return after their lease
     finally:
         webhook.delay = 0.0
     results = [Result("[worker killed] signers answered success", not outcome["failed"],

@@ -179,6 +179,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float, step: float = 0.5) -
     return predicate()
 
 
+def all_delivered(site: Site, keys: set[str]) -> bool:
+    """Every message of ``keys`` is in the outbox and marked delivered."""
+    with site.platform().uow() as uow:
+        return all((m := uow.outbox.by_key(k)) is not None and m.status.value == "delivered" for k in keys)
+
+
 def callback_keys(plan: Plan) -> set[str]:
     return {f"contract:{cid}:COMPLETE" for cid in plan.contracts}
 
@@ -193,7 +199,7 @@ def load(site: Site, webhook: Any, *, contracts: int, persons: int) -> tuple[lis
     results = [Result(f"{len(jobs)} concurrent signers answered success", not outcome["failed"],
                       "; ".join(outcome["failed"][:3]) or f"conflict retries {outcome['retries']}")]
     keys = callback_keys(plan)
-    wait_for(lambda: len(set(webhook.received) & keys) == len(keys), 60)
+    wait_for(lambda: len(set(webhook.received) & keys) == len(keys) and all_delivered(site, keys), 60)
     results += check_contracts(site, plan)
     results += check_outbox(site, keys, webhook.received, label="completion callbacks", receiver_dedups=True)
     results += check_tools(site)
@@ -234,7 +240,7 @@ def idempotency(site: Site, webhook: Any, *, copies: int) -> tuple[list[Result],
         list(pool.map(one, range(copies)))
     elapsed = time.perf_counter() - start
     keys = callback_keys(plan)
-    wait_for(lambda: bool(set(webhook.received) & keys), 30)
+    wait_for(lambda: bool(set(webhook.received) & keys) and all_delivered(site, keys), 30)
     time.sleep(2)  # a second delivery, if there were one, would arrive now
     results = [Result(f"{copies} identical requests (one key) all answered success", set(answers) == {"200/0"},
                       str(dict(answers)))]
