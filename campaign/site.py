@@ -116,14 +116,23 @@ class Site:
             time.sleep(0.3)
 
     def web_children(self) -> list[int]:
-        """The uvicorn worker processes of the web server."""
+        """The uvicorn worker processes of the web server (multiprocessing spawn children; not
+        multiprocessing's resource tracker, which is a child too)."""
         if self.web is None:
             return []
         try:
             text = Path(f"/proc/{self.web.pid}/task/{self.web.pid}/children").read_text()
         except OSError:
             return []
-        return [int(p) for p in text.split()]
+        workers = []
+        for pid in (int(p) for p in text.split()):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                workers.append(pid)
+        return workers
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         n = len(self.workers)
