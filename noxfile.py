@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s docs`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`, `nox -s docs`, `nox -s campaign`."""
 
 import nox
 
@@ -17,7 +17,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and import-linter."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks", "examples")
+    session.run("ruff", "check", "src", "tests", "noxfile.py", "benchmarks", "examples", "campaign")
     session.run("lint-imports")
     session.run("mypy")
 
@@ -35,3 +35,11 @@ def docs(session: nox.Session) -> None:
     internal link fails the build)."""
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(python="3.11")
+def campaign(session: nox.Session) -> None:
+    """The load, fault and bad-input campaign (issue 12; outside the test suite, bounded by its
+    budgets): `nox -s campaign -- --quick`. See docs/reliability.md."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "campaign", *session.posargs)

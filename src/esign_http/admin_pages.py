@@ -61,7 +61,7 @@ class AdminPagesController(Controller):
     def roles(self, request: AnyRequest) -> Response[Any]:
         edit_id = request.query_params.get("edit")
         edit = None
-        if edit_id and edit_id.isdigit():
+        if edit_id and edit_id.isdecimal():
             with platform_of(request).uow() as uow:
                 edit = uow.roles.find(int(edit_id))
         return self._roles_page(request, edit=edit)
@@ -70,7 +70,7 @@ class AdminPagesController(Controller):
     def save_role(self, request: AnyRequest, data: FormData) -> Response[Any]:
         role_id = str(data.get("role_id", ""))
         try:
-            if role_id.isdigit():
+            if role_id.isdecimal():
                 platform_of(request).handle(ChangeRole(int(role_id), str(data.get("name", "")),
                                                        str(data.get("description", "")), _permissions(data),
                                                        **_who(request)))
@@ -93,17 +93,17 @@ class AdminPagesController(Controller):
     def accounts(self, request: AnyRequest) -> Response[Any]:
         edit_id = request.query_params.get("edit")
         edit = None
-        if edit_id and edit_id.isdigit():
+        if edit_id and edit_id.isdecimal():
             with platform_of(request).uow() as uow:
                 edit = uow.admins.find(int(edit_id))
         return self._accounts_page(request, edit=edit)
 
     @post("/accounts", sync_to_thread=True, opt={"permission": Permission.ADMINS_ACCOUNTS_EDIT})
     def save_account(self, request: AnyRequest, data: FormData) -> Response[Any]:
-        role_ids = frozenset(int(v) for v in _list(data, "role_id") if str(v).isdigit())
+        role_ids = frozenset(int(v) for v in _list(data, "role_id") if str(v).isdecimal())
         account_id = str(data.get("account_id", ""))
         try:
-            if account_id.isdigit():
+            if account_id.isdecimal():
                 platform_of(request).handle(ChangeAdminAccount(
                     int(account_id), str(data.get("display_name", "")), str(data.get("mobile", "")), role_ids,
                     disabled=data.get("disabled") == "on", new_password=str(data.get("password", "")),
@@ -114,7 +114,7 @@ class AdminPagesController(Controller):
                     str(data.get("mobile", "")), role_ids, **_who(request)))
         except EsignError as exc:
             return self._accounts_page(request, status_code=422, error=password_error(exc, language_of(request)))
-        if account_id.isdigit() and int(account_id) == account_of(request).id:
+        if account_id.isdecimal() and int(account_id) == account_of(request).id:
             keep_own_session(request)  # its own change ends its other sessions, not this one
         return Redirect(f"{CONSOLE_PATH}/admins/accounts", status_code=303)
 

@@ -95,7 +95,7 @@ def _change(data: dict[str, Any], app_id: int) -> ChangeApp:
         personal_auth_url=str(data.get("personal_auth_url", "")),
         enterprise_auth_url=str(data.get("enterprise_auth_url", "")),
         seal_scope=SealScope.CUSTOM if data.get("seal_scope") == SealScope.CUSTOM.value else SealScope.ALL_INTERNAL,
-        seal_ids=[int(v) for v in _list(data, "seal_id") if v.isdigit()],
+        seal_ids=[int(v) for v in _list(data, "seal_id") if v.isdecimal()],
         ip_allow=_lines(str(data.get("ip_allow", ""))), ip_deny=_lines(str(data.get("ip_deny", ""))),
         sso_enabled=data.get("sso_enabled") == "on")
 

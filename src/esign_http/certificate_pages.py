@@ -201,7 +201,7 @@ class CertificateController(Controller):
     def register_ukey(self, request: AnyRequest, data: FormData) -> Response[Any]:
         owner = (data.get("owner_org_id") or "").strip()
         try:
-            if owner and not owner.isdigit():
+            if owner and not owner.isdecimal():
                 raise InvalidValue("owner_org_id", "the enterprise id is a number")
             platform_of(request).handle(RegisterUKey(
                 certificate_serial=data.get("certificate_serial", ""), holder=data.get("holder", ""),

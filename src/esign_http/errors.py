@@ -232,8 +232,15 @@ def describe(exc: BaseException) -> Problem:
             fields = dict(_validation_field(x) for x in exc.extra if isinstance(x, dict))
         detail = str(exc.detail) if status < 500 else phrase
         message = _HTTP_MESSAGES.get(status, INTERNAL_MESSAGE)
+        # A parameter error names what was wrong (the open API prefixes the message with it): the
+        # first field of a validation error, else the request body (not JSON, not an object).
+        field = None
+        if status in (400, 422):
+            first = next(iter(fields), "data")
+            field = "body" if first in ("", "data") else first
         return Problem(status=status, code=f"http.{status}", title=phrase, detail=detail, message=message,
-                       fields=fields, open_code=OPEN_BAD_PARAMETER if status in (400, 422) else OPEN_UNKNOWN)
+                       fields=fields, field=field,
+                       open_code=OPEN_BAD_PARAMETER if status in (400, 422) else OPEN_UNKNOWN)
     return Problem(status=500, code="internal", title="Internal Server Error",
                    detail="An unexpected error occurred.", message=INTERNAL_MESSAGE)
 

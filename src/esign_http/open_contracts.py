@@ -14,7 +14,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from esign_core.errors import InvalidValue, PermissionDenied
+from esign_core.errors import AlreadyExists, ConcurrencyError, InvalidValue, PermissionDenied
 from esign_core.model.contract import StamperType
 from esign_core.services.contract_ending import RecallContract, VoidContract
 from esign_core.services.contract_queries import GetContract, GetContractFiles
@@ -96,6 +96,38 @@ def send_contract(request: Req, data: dict[str, Any]) -> dict[str, Any]:
     return envelope()
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY_MAX = 128
+_CONFLICT_RETRIES = 3
+
+
+def _idempotency_key(request: Req) -> str | None:
+    """The client's ``Idempotency-Key`` header, scoped to the calling app (two apps may pick the
+    same key); None without one."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > _KEY_MAX or not key.isprintable():
+        raise InvalidValue(IDEMPOTENCY_HEADER, f"{IDEMPOTENCY_HEADER} must be 1 to {_KEY_MAX} printable characters")
+    return f"{app_of(request).id}:{key}"
+
+
+def _sign(request: Req, command: Any) -> dict[str, Any]:
+    """Run a signing command. With an idempotency key, a request that lost a race to a concurrent
+    one is run again: when the winner carried the same key the service answers it as done
+    (one signature, one notification), otherwise the conflict stands after a few attempts."""
+    platform = platform_of(request)
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            platform.handle(command)
+            break
+        except (ConcurrencyError, AlreadyExists):
+            if command.idempotency_key is None or attempt == _CONFLICT_RETRIES - 1:
+                raise
+    return envelope()
+
+
 def _member(request: Req) -> int:
     member_id = app_of(request).member_id
     if member_id is None:
@@ -129,11 +161,10 @@ def sign_by_company(request: Req, data: dict[str, Any]) -> dict[str, Any]:
         app_id=app_of(request).id,
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.ACROSS_PAGE,
                                            StamperType.TIMESTAMP)),
-        **_who(request),
+        idempotency_key=_idempotency_key(request), **_who(request),
     )
     _external_identity(request, COMPANY, {"tenantName": command.tenant_name})
-    platform_of(request).handle(command)
-    return envelope()
+    return _sign(request, command)
 
 
 @post("/contract/signbylegalperson", sync_to_thread=True, status_code=200)
@@ -144,11 +175,10 @@ def sign_by_legal_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
         **_ref(request, f), tenant_name=f.text("tenantName", required=True, max_len=100) or "",
         by_member_id=_member(request), app_id=app_of(request).id,
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_CORPORATE, StamperType.TIMESTAMP)),
-        **_who(request),
+        idempotency_key=_idempotency_key(request), **_who(request),
     )
     _external_identity(request, COMPANY, {"tenantName": command.tenant_name})
-    platform_of(request).handle(command)
-    return envelope()
+    return _sign(request, command)
 
 
 def _signature_image(f: Fields) -> bytes | None:
@@ -172,14 +202,13 @@ def sign_by_person(request: Req, data: dict[str, Any]) -> dict[str, Any]:
         contact=f.text("contact", required=True, max_len=100) or "", id_number=f.text("cardNo", max_len=32),
         signature_png=_signature_image(f),
         stampers=stamper_specs(f, allowed=(StamperType.SEAL_PERSONAL, StamperType.TIMESTAMP)),
-        **_who(request),
+        idempotency_key=_idempotency_key(request), **_who(request),
     )
     subject = {"name": command.name, "contact": command.contact}
     if command.id_number:
         subject["cardNo"] = command.id_number
     _external_identity(request, PERSONAL, subject)
-    platform_of(request).handle(command)
-    return envelope()
+    return _sign(request, command)
 
 
 @get("/contract/detail", sync_to_thread=True)

@@ -90,7 +90,7 @@ class Fields:
         if value is None:
             return default
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str)
-                                                                       and value.strip().lstrip("-").isdigit())):
+                                                                       and value.strip().lstrip("-").isdecimal())):
             raise InvalidValue(self.name(key), f"{self.name(key)} must be an integer")
         return int(value)
 
@@ -164,7 +164,8 @@ def parse_id(value: Any, field: str, *, required: bool = False) -> int | None:
         if required:
             raise InvalidValue(field, f"{field} is required")
         return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+    if isinstance(value, bool) or not (isinstance(value, int)
+                                       or (isinstance(value, str) and value.strip().isdecimal())):
         raise InvalidValue(field, f"{field} must be a numeric id")
     number = int(value)
     if not 0 < number <= MAX_ID:

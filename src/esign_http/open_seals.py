@@ -218,7 +218,7 @@ def download_images(request: Req) -> Response[bytes]:
 def image(request: Req) -> Response[bytes]:
     key = Fields(dict(request.query_params)).text("photokey", required=True, max_len=100) or ""
     head = key.split("_", 1)[0]
-    if not head.isdigit():
+    if not head.isdecimal():
         raise NotFoundError("unknown photokey", field="photokey")
     _owned(request, int(head))
     ((photo, _auth, data),) = platform_of(request).handle(GetSealPhotos(photokey=key))

@@ -169,7 +169,7 @@ class OrgSyncController(Controller):
         try:
             scopes = tuple(SyncScope(company_id=c, department_ids=tuple(d for cid, d in depts if cid == c),
                                      target_org_id=int(data[f"target_{c}"]) if str(data.get(f"target_{c}") or "")
-                                     .isdigit() else None) for c in companies)
+                                     .isdecimal() else None) for c in companies)
             with platform.org_sync_store() as store:
                 current = store.source(name)
             platform.configure_org_sync(name, None, member_sync=current.member_sync if current else True,

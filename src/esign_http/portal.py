@@ -210,7 +210,7 @@ def page_image(request: AnyRequest, document_id: int, name: str) -> Response[Any
         return gate
     _, view = gate
     number = name.removesuffix(".png")
-    if not number.isdigit():
+    if not number.isdecimal():
         raise NotFoundError("no such page", field="page")
     pdf = platform_of(request).blob_store.read(view.document(document_id).current)
     mark = view.account if view.display.screenshot_watermark else None
@@ -234,7 +234,7 @@ def _sign_command(request: AnyRequest, view: PortalView, data: dict[str, str], c
     if view.lp_turn:
         chosen = data.get("seal_id", "")
         return SignAsLegalPerson(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
-                                 seal_id=int(chosen) if chosen.isdigit() else None, **common)
+                                 seal_id=int(chosen) if chosen.isdecimal() else None, **common)
     if view.company:
         return SignAsCompany(tenant_name=view.signatory.tenant_name, by_member_id=view.member_id or 0,
                              seal_id=int(data["seal_id"]), use_default_seal=False, **common)
@@ -257,7 +257,7 @@ def sign(request: AnyRequest, data: FormData) -> Response[Any]:
     problem = None
     if view.signing.require_read_confirmation and data.get("confirm") != "on":
         problem = NEED_CONFIRMATION
-    elif view.company and not view.lp_turn and not data.get("seal_id", "").isdigit():
+    elif view.company and not view.lp_turn and not data.get("seal_id", "").isdecimal():
         problem = NEED_SEAL
     elif not view.company and data.get("signature_mode") == "drawn" and not data.get("signature_data"):
         problem = NEED_SIGNATURE

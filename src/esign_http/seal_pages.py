@@ -51,7 +51,7 @@ def _int(data: dict[str, str], key: str, *, required: bool = True) -> int | None
         if required:
             raise InvalidValue(key, f"{key} is required")
         return None
-    if not value.isdigit():
+    if not value.isdecimal():
         raise InvalidValue(key, f"{key} must be a number")
     return int(value)
 

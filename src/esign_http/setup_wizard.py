@@ -92,7 +92,7 @@ def database_url_from_form(platform: Platform, form: dict[str, str]) -> str:
     host, port = form.get("host", ""), form.get("port", "") or DEFAULT_PORTS[kind]
     if not host:
         raise FormInvalid("host", _l("请填写数据库服务器地址。"))
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isdecimal() or not 0 < int(port) < 65536:
         raise FormInvalid("port", _l("端口必须是 1 到 65535 之间的数字。"))
     if not name:
         raise FormInvalid("name", _l("请填写数据库名称。"))

@@ -129,7 +129,7 @@ class SigningServiceController(Controller):
         def act() -> None:
             kind = data.get("kind", "").strip()
             weight_text = data.get("weight", "").strip() or "0"
-            if not weight_text.isdigit():
+            if not weight_text.isdecimal():
                 raise InvalidValue("weight", "the weight is a whole number from 0 to 1000")
             config, secrets = _config_from(data, kind)
             platform.handle(ConfigureSigningProvider(

@@ -49,7 +49,7 @@ def _id(q: Any, key: str) -> int | None:
     text = (q.get(key) or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdecimal():
         raise InvalidValue(key, f"{key} must be a number")
     return int(text)
 

@@ -60,7 +60,7 @@ def test_planted_sqlalchemy_import_in_core_is_caught(tmp_path: Path) -> None:
     assert "sqlalchemy" in _imported_roots(src / "esign_core" / "planted.py") - sys.stdlib_module_names
 
 
-@pytest.mark.parametrize("target", ["src", "tests", "noxfile.py", "examples"])
+@pytest.mark.parametrize("target", ["src", "tests", "noxfile.py", "examples", "campaign"])
 def test_ruff_is_clean(target: str) -> None:
     proc = subprocess.run([_tool("ruff"), "check", target], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -18,6 +18,8 @@ START = 0xA5
 HEADER = struct.Struct(">BHBB")  # start, length, command, sequence
 MAX_PAYLOAD = 1024
 CHUNK = 512  # photo bytes per CHUNK frame
+MAX_MEDIA = 8 * 1024 * 1024  # the largest photo a host accepts; a larger announced size is refused
+MAX_PENDING_MEDIA = 8  # photos being reassembled at once; further announcements carry no photo
 OVERHEAD = HEADER.size + 2
 
 

@@ -133,7 +133,7 @@ class SerialSealDevice:
             pending = self._media.get(ref)
             if pending is not None:
                 event, size, crc, buf = pending
-                data = frame.payload[p.CHUNK_HEAD.size :]
+                data = frame.payload[p.CHUNK_HEAD.size :][: max(0, size - offset)]  # nothing past the photo
                 buf[offset : offset + len(data)] = data
                 if len(buf) >= size:
                     self._complete(ref)
@@ -142,9 +142,21 @@ class SerialSealDevice:
             self._events.append(SessionLocked(auth_id, remaining))
 
     def _expect(self, ref: int, event: Any, size: int, crc: int) -> None:
-        if size == 0:
+        """Wait for the event's photo; memory stays bounded whatever the device announces: a photo
+        over ``MAX_MEDIA`` is not awaited, and past ``MAX_PENDING_MEDIA`` photos in reassembly
+        the oldest one is given up. Either way the event itself is reported, without a photo."""
+        if size > p.MAX_MEDIA:
+            self.stats["bad_photos"] += 1
+            log.warning("photo of %d bytes announced by %s refused (limit %d)", size, self.port, p.MAX_MEDIA)
+            self._events.append(event)
+        elif size == 0:
             self._events.append(event)
         else:
+            if ref not in self._media and len(self._media) >= p.MAX_PENDING_MEDIA:
+                oldest = next(iter(self._media))
+                stale_event, *_ = self._media.pop(oldest)
+                self.stats["bad_photos"] += 1
+                self._events.append(stale_event)
             self._media[ref] = (event, size, crc, bytearray())
             log.debug("waiting for %d bytes of media for ref %d", size, ref)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,11 @@ class SheetRows:
             wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             ws = wb.worksheets[0]
         except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError,
-                OSError) as exc:
+                OSError, SyntaxError, zlib.error, EOFError, NotImplementedError, RuntimeError, TypeError,
+                AttributeError) as exc:
+            # SyntaxError: a damaged XML part (lxml/ElementTree); zlib.error, NotImplementedError,
+            # RuntimeError: a damaged or unsupported (version, compression, encryption) zip entry;
+            # TypeError, AttributeError: openpyxl's deserialisers meeting damaged attributes/elements
             handle.close()
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
@@ -99,12 +104,16 @@ class SheetRows:
         )
 
     def _open_xls(self) -> None:
+        import struct
+
         import xlrd
+        from xlrd.compdoc import CompDocError
 
         try:
             book = xlrd.open_workbook(str(self.path), on_demand=True)
             sheet = book.sheet_by_index(0)
-        except (xlrd.XLRDError, OSError, ValueError, IndexError, AssertionError, KeyError) as exc:
+        except (xlrd.XLRDError, CompDocError, struct.error, OSError, ValueError, IndexError, AssertionError, KeyError,
+                EOFError) as exc:
             raise refuse(f"the .xls cannot be read: {type(exc).__name__}") from exc
         self._close = book.release_resources
         if sheet.nrows > self.limits.max_rows + 1 or sheet.ncols > self.limits.max_columns:
@@ -116,7 +125,8 @@ class SheetRows:
     def _guard(self, rows: Iterator[tuple[Any, ...]], xml_error: type[Exception]) -> Iterator[tuple[Any, ...]]:
         try:
             yield from rows
-        except (xml_error, zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as exc:
+        except (xml_error, zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, SyntaxError, zlib.error,
+                NotImplementedError, RuntimeError, TypeError, AttributeError) as exc:
             raise refuse(f"the .xlsx cannot be read: {type(exc).__name__}") from exc
 
     def __enter__(self) -> SheetRows:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from typing import IO
 
 import attrs
@@ -41,7 +42,7 @@ def check_xlsx_container(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> 
     """Raise InvalidValue for a zip bomb, a part with a DTD/entity declaration, or a broken zip."""
     try:
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
         raise refuse("not a readable .xlsx file (broken zip container)") from exc
     with archive:
         infos = archive.infolist()
@@ -62,7 +63,7 @@ def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limit
     try:
         with archive.open(info) as part:
             head = part.read(_PROLOG_SCAN + 1)
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error, EOFError, ValueError) as exc:
         raise refuse(f"the part {info.filename} cannot be read") from exc
     if len(head) > info.file_size:
         raise refuse("the .xlsx lies about its sizes (zip bomb?)")

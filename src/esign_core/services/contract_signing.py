@@ -40,10 +40,12 @@ from esign_core.services.contract_refs import (
 )
 from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
+    IDEMPOTENCY_KEY,
     TIMESTAMP_MM,
     Mark,
     SignCommand,
     action_stampers,
+    already_signed_with,
     apply_signatures,
     business_system_of,
     pick_action,
@@ -178,6 +180,8 @@ def _sign_for_enterprise(
     with contextlib.nullcontext() if voiding is not None else uow:
         check_signer(uow.settings.get(SigningSettings), cmd.signer_check, read_confirmed=cmd.read_confirmed)
         contract = voiding if voiding is not None else load_contract(uow, cmd)
+        if voiding is None and already_signed_with(uow, contract.id, cmd.idempotency_key):
+            return  # a repeated request: answered like the first, nothing signed twice
         enterprise = internal_enterprise(uow, cmd.tenant_name)
         member = acting_member(uow, enterprise, cmd.by_member_id)
         found = enterprise_action(contract, enterprise, action_type, cmd.action_id)
@@ -210,7 +214,8 @@ def _sign_for_enterprise(
                                   business_system=business_system_of(cmd.actor), file_subject=contract.subject)
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, member_id=str(member.id),
-                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None)
+                                    seal_id=str(seal.id) if seal else None, seal_name=seal.name if seal else None,
+                                    **{IDEMPOTENCY_KEY: cmd.idempotency_key})
         journal.write({"contract.signed": details, "contract.void_statement_signed": details,
                        "contract.completed": {"documents": signed}})
         if voiding is not None:

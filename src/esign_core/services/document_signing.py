@@ -39,6 +39,9 @@ class SignCommand(ContractCommand):
     level: SignatureLevel = SignatureLevel.B_T
     signer_check: SignerCheck = SignerCheck.SERVER
     read_confirmed: bool = False
+    #: the client's key for this signing request (open API ``Idempotency-Key``): a request whose
+    #: key is already on a signature of the contract is answered without signing again.
+    idempotency_key: str | None = None
 
 
 @attrs.frozen
@@ -149,6 +152,18 @@ def business_system_of(actor: str | None) -> str:
     return ""
 
 
+IDEMPOTENCY_KEY = "idempotency_key"
+
+
+def already_signed_with(uow: UnitOfWork, contract_id: int, key: str | None) -> bool:
+    """Whether a signature of the contract was made by a request with this idempotency key (its
+    ``contract.signed`` evidence records the key)."""
+    if not key:
+        return False
+    return any(entry.record.action == "contract.signed" and entry.record.details.get(IDEMPOTENCY_KEY) == key
+               for entry in uow.evidence.entries(contract_id=contract_id))
+
+
 def signature_details(
     signed_documents: list[dict[str, Any]], credential: Credential, level: SignatureLevel, check: SignerCheck,
     **extra: Any,
@@ -160,5 +175,5 @@ def signature_details(
         CERTIFICATE_SUBJECT: credential.certificate.subject_name,
         "level": level.value,
         "verification": check.value,
-        **extra,
+        **{k: v for k, v in extra.items() if v is not None or k != IDEMPOTENCY_KEY},
     }

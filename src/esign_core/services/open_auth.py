@@ -79,7 +79,7 @@ def _expected(cmd: AuthenticateApp, secret: str) -> str:
 
 
 def _request_time(timestamp: str) -> datetime | None:
-    if not timestamp.isdigit() or len(timestamp) > 16:
+    if not timestamp.isdecimal() or len(timestamp) > 16:
         return None
     return datetime.fromtimestamp(int(timestamp) / 1000, UTC)
 

@@ -27,10 +27,12 @@ from esign_core.services.contract_signing import default_seal
 from esign_core.services.contract_specs import normalise_contact
 from esign_core.services.contract_voiding import delete_void_files, finish_void
 from esign_core.services.document_signing import (
+    IDEMPOTENCY_KEY,
     TIMESTAMP_MM,
     Mark,
     SignCommand,
     action_stampers,
+    already_signed_with,
     apply_signatures,
     business_system_of,
     pick_action,
@@ -134,6 +136,8 @@ def sign_as_person(
         if cmd.signature_png is not None:
             check_custom_image(settings)
         contract = load_contract(uow, cmd)
+        if already_signed_with(uow, contract.id, cmd.idempotency_key):
+            return  # a repeated request: answered like the first, nothing signed twice
         signatory, action = person_action(contract, contact, cmd.action_id)
         if signatory.tenant_type is TenantType.PERSONAL and signatory.tenant_name != cmd.name.strip():
             raise PermissionDenied("the signer's name does not match the signatory", field="tenantName")
@@ -154,7 +158,8 @@ def sign_as_person(
                                   business_system=business_system_of(cmd.actor), file_subject=contract.subject)
         uow.certificates.add(credential.certificate)
         details = signature_details(signed, credential, cmd.level, cmd.signer_check, user_id=str(user.id),
-                                    custom_image=cmd.signature_png is not None)
+                                    custom_image=cmd.signature_png is not None,
+                                    **{IDEMPOTENCY_KEY: cmd.idempotency_key})
         journal.write({"contract.signed": details, "contract.void_statement_signed": details,
                        "contract.completed": {"documents": signed}})
         void = finish_void(uow, contract, at=now, actor=journal.actor, ip=cmd.ip)

@@ -83,7 +83,7 @@ def get_seal_photos(cmd: GetSealPhotos, *, uow: UnitOfWork, blobs: BlobStore) ->
     business_id = cmd.business_id
     if cmd.photokey is not None:
         head = cmd.photokey.split("_", 1)[0]
-        if not head.isdigit():
+        if not head.isdecimal():
             raise NotFoundError("unknown photokey", field="photokey")
         business_id = int(head)
     if business_id is None:

@@ -151,7 +151,7 @@ def authenticate_remote_signer(cmd: AuthenticateRemoteSigner, *, uow: UnitOfWork
     secret = secrets.open(app.sealed_secret, purpose=APP_SECRET_PURPOSE).decode() if app else "-"
     expected = remote_signature(secret, token=cmd.app_token, timestamp=cmd.timestamp, body_sha256=cmd.body_sha256)
     matches = hmac.compare_digest(expected.encode(), cmd.signature.strip().encode())
-    fresh = cmd.timestamp.isdigit() and len(cmd.timestamp) <= 12 and \
+    fresh = cmd.timestamp.isdecimal() and len(cmd.timestamp) <= 12 and \
         abs(int(cmd.timestamp) - clock.now().timestamp()) <= REMOTE_TIMESTAMP_TOLERANCE_S
     if app is None or not matches or not app.enabled or not fresh:
         raise AuthenticationFailed("invalid remote-signer credentials or signature")
