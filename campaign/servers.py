@@ -102,20 +102,36 @@ class WebhookReceiver(_HttpServer):
 class _AliyunHandler(_Handler):
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        self._stall()
         fields = dict(parse_qsl(body.decode("utf-8", "replace")))
         fields.update(dict(parse_qsl(self.path.partition("?")[2])))
-        identity = fields.get("OutId") or fields.get("PhoneNumbers") or "?"
-        self.owner.record(identity)
+        query = (self.headers.get("x-acs-action") or fields.get("Action")) == "QuerySendDetails"
+        if not query:  # taken (and sent on to the phone) at once; the answer is what hangs
+            identity = fields.get("OutId") or fields.get("PhoneNumbers") or "?"
+            self.owner.record(identity)
+            with self.owner.lock:
+                self.owner.phones[identity] = fields.get("PhoneNumbers", "")
+        self._stall()
+        if query:
+            with self.owner.lock:
+                rows = [{"PhoneNum": phone, "OutId": out_id, "SendStatus": 3}
+                        for out_id, phone in self.owner.phones.items() if phone == fields.get("PhoneNumber")]
+            self._answer(200, {"Code": "OK", "Message": "OK", "TotalCount": len(rows),
+                               "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows}})
+            return
         self._answer(200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{identity[-12:]}",
                            "RequestId": f"req-{time.monotonic_ns()}"})
 
 
 class AliyunSms(_HttpServer):
-    """Answers every SendSms as the Aliyun API does when it succeeds (signatures are not checked:
-    the signature algorithms have their own tests in tests/messaging)."""
+    """Answers every SendSms as the Aliyun API does when it succeeds, and QuerySendDetails from
+    what it received (signatures are not checked: the signature algorithms have their own tests
+    in tests/messaging). While hanging it answers neither."""
 
     handler = _AliyunHandler
+
+    def __init__(self) -> None:
+        self.phones: dict[str, str] = {}  # OutId -> mobile of every message received
+        super().__init__()
 
 
 class SmtpServer(_Recorder):

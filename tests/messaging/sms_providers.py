@@ -111,7 +111,20 @@ class AliyunHandler(_Handler):
                                                            f"calculation. server string to sign is:{string_to_sign}")
         if not self._fresh(params["Timestamp"], params["SignatureNonce"]):
             return None
+        if params["Action"] == "QuerySendDetails":
+            return self._query(params)
         self._send_sms(params, version="v1")
+        return None
+
+    def _query(self, params: dict[str, str]) -> None:
+        """QuerySendDetails: the records of one number on one day (SendDate yyyyMMdd), paged."""
+        if not params.get("PhoneNumber") or not re.fullmatch(r"\d{8}", params.get("SendDate", "")):
+            return self._fail(400, "MissingParameter", "PhoneNumber and SendDate are mandatory")
+        size, page = int(params.get("PageSize") or 10), int(params.get("CurrentPage") or 1)
+        rows = [{"PhoneNum": r["mobile"], "OutId": r["out_id"] or "", "SendStatus": 3, "TemplateCode": r["template"]}
+                for r in self.fake.received if r["mobile"] == params["PhoneNumber"]]
+        self._json(200, {"RequestId": uuid.uuid4().hex, "Code": "OK", "Message": "OK", "TotalCount": len(rows),
+                         "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows[(page - 1) * size:page * size]}})
         return None
 
     def _v3(self, auth: str, body: bytes) -> None:
@@ -140,13 +153,16 @@ class AliyunHandler(_Handler):
         if not hmac.compare_digest(expected, signature):
             return self._fail(400, "SignatureDoesNotMatch", "Specified signature is not matched with our "
                                                            f"calculation. server string to sign is:{string_to_sign}")
-        if self.headers.get("x-acs-action") != "SendSms" or self.headers.get("x-acs-version") != "2017-05-25":
+        if self.headers.get("x-acs-action") not in ("SendSms", "QuerySendDetails") \
+                or self.headers.get("x-acs-version") != "2017-05-25":
             return self._fail(400, "InvalidAction.NotFound", "action/version")
         if not self._fresh(self.headers["x-acs-date"], self.headers["x-acs-signature-nonce"]):
             return None
         params = dict(query)
         if (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(body.decode(), keep_blank_values=True))
+        if self.headers.get("x-acs-action") == "QuerySendDetails":
+            return self._query(params)
         self._send_sms(params, version="v3")
         return None
 

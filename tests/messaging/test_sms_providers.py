@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -156,3 +157,15 @@ def test_bad_provider_settings_are_configuration_errors():
     with pytest.raises(ConfigurationError, match="signature_version"):
         load_provider("aliyun", {"access_key_id": "a", "access_key_secret": "b", "sign_name": "s",
                                  "signature_version": "v2"}, secrets=box)
+
+
+@pytest.mark.parametrize("version", ["v1", "v3"])
+def test_aliyun_tells_whether_it_already_holds_a_message(aliyun, version):
+    """QuerySendDetails by OutId: what the outbox asks before it sends an SMS again (issue 12)."""
+    channel, key = _aliyun(aliyun, version), f"msg-held-{version}"
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    assert channel.already_sent(mobile=MOBILE, idempotency_key=key, since=since) is False
+    channel.send(mobile=MOBILE, template="SMS_0001", params={"code": "1"}, idempotency_key=key)
+    assert channel.already_sent(mobile=MOBILE, idempotency_key=key, since=since) is True
+    assert channel.already_sent(mobile="13900001111", idempotency_key=key, since=since) is False
+    assert aliyun.refused == []

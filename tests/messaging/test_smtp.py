@@ -128,3 +128,36 @@ def test_password_never_in_repr_and_settings_are_checked(cert):
         SmtpMailSender(host="h", port=25, sender=USER, tls="TLS1")
     with pytest.raises(ConfigurationError, match="not configured"):
         SmtpMailSender(host="", port=25, sender=USER)
+
+
+def test_a_slow_reply_to_the_end_of_the_message_is_awaited_not_resent() -> None:
+    """Issue 12: a server that takes the message and answers after the command timeout. Giving up
+    there would make the outbox send it again (RFC 1047); the end-of-data reply gets minutes
+    (RFC 5321 §4.5.3.2.6), the commands keep their short timeout."""
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    from tests.messaging.smtp_server import free_port
+
+    received: list[str] = []
+
+    class SlowAfterData:
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+            received.append(envelope.content.decode())
+            await asyncio.sleep(2.5)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(SlowAfterData(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        patient = SmtpMailSender(host="127.0.0.1", port=port, sender=USER, tls="NONE", timeout=1)
+        patient.send(to=TO, subject="s", body="b", idempotency_key="slow-1")
+        assert len(received) == 1
+        hasty = SmtpMailSender(host="127.0.0.1", port=port, sender=USER, tls="NONE", timeout=1,
+                               data_reply_timeout=1)
+        with pytest.raises(MailError, match="timed out|did not answer"):  # what the old behaviour did
+            hasty.send(to=TO, subject="s", body="b", idempotency_key="slow-2")
+    finally:
+        controller.stop()

@@ -161,3 +161,55 @@ def test_backoff_grows_exponentially_up_to_the_cap() -> None:
 
 def test_phone_numbers_are_masked_in_text() -> None:
     assert mask_text("to 13812345678 and +8613987654321") == "to 138****5678 and +86139****4321"
+
+
+class SilentAfterAcceptingSms(RecordingSms):
+    """A provider that takes the message but whose answer is lost (a timeout after the request
+    went out) ``lost`` times, and that can tell which messages it holds (Aliyun QuerySendDetails)."""
+
+    def __init__(self, lost: int = 1) -> None:
+        super().__init__()
+        self.lost = lost
+        self.lookups = 0
+
+    def send(self, *, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str:
+        self.sent.append((mobile, template, params, idempotency_key))
+        if self.lost:
+            self.lost -= 1
+            raise SmsError("no answer from the provider within 2 s")
+        return idempotency_key
+
+    def already_sent(self, *, mobile: str, template: str, idempotency_key: str, since: Any) -> bool:
+        self.lookups += 1
+        return any(key == idempotency_key for *_, key in self.sent)
+
+
+def test_an_sms_whose_answer_was_lost_is_not_sent_again(p: TestPlatform) -> None:
+    """Issue 12: before a retry the provider is asked whether it holds the message already."""
+    sms = SilentAfterAcceptingSms(lost=1)
+    mid = _enqueue_sms(p)
+    assert _round(p, ChannelDispatcher(sms=sms)).retried == 1
+    assert sms.lookups == 0  # a first attempt sends without asking
+    p.clock.advance(seconds=10)
+    assert _round(p, ChannelDispatcher(sms=sms)).delivered == 1
+    assert (len(sms.sent), sms.lookups) == (1, 1)
+    assert p.bus.handle(GetOutboxMessage(message_id=mid)).status is MessageStatus.DELIVERED
+
+
+def test_a_retry_sends_when_the_provider_does_not_hold_the_message(p: TestPlatform) -> None:
+    sms = SilentAfterAcceptingSms(lost=0)
+    sms.failures = 1  # refused before it was taken: nothing held, so the retry sends
+
+    def refuse_once(*, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str:
+        if sms.failures:
+            sms.failures -= 1
+            raise SmsError("provider busy")
+        return SilentAfterAcceptingSms.send(sms, mobile=mobile, template=template, params=params,
+                                            idempotency_key=idempotency_key)
+
+    sms.send = refuse_once  # type: ignore[method-assign]
+    _enqueue_sms(p)
+    assert _round(p, ChannelDispatcher(sms=sms)).retried == 1
+    p.clock.advance(seconds=10)
+    assert _round(p, ChannelDispatcher(sms=sms)).delivered == 1
+    assert (len(sms.sent), sms.lookups) == (1, 1)

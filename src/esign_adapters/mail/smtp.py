@@ -23,6 +23,32 @@ from esign_core.ports.system import SecretBox
 
 log = logging.getLogger(__name__)
 TLS_MODES = ("NONE", "STARTTLS", "SSL")
+#: How long to wait for the server's reply to the end of the message (RFC 5321 §4.5.3.2.6 asks
+#: for 10 minutes; kept under the outbox lease of 5 minutes). Giving up earlier is what makes a
+#: slow server that has taken the message receive it twice (RFC 1047): the sender must then
+#: assume it was not delivered and send it again.
+DATA_REPLY_TIMEOUT_S = 240.0
+
+
+class _PatientData:
+    """After the message's final ``.`` the socket waits :data:`DATA_REPLY_TIMEOUT_S` for the
+    reply instead of the short command timeout."""
+
+    data_reply_timeout: float = DATA_REPLY_TIMEOUT_S
+    sock: object
+
+    def send(self, s: str | bytes) -> None:
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n") and self.sock is not None:
+            self.sock.settimeout(max(self.data_reply_timeout, self.sock.gettimeout() or 0))  # type: ignore[attr-defined]
+
+
+class _Smtp(_PatientData, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_PatientData, smtplib.SMTP_SSL):
+    pass
 MAIL_PASSWORD_PURPOSE = "mail.password"  # the same purpose as esign_core.services.messaging
 
 
@@ -36,7 +62,7 @@ class SmtpMailSender:
 
     def __init__(self, *, host: str, port: int, sender: str, tls: str = "SSL", username: str = "",
                  password: str = "", timeout: float = 15.0, ssl_context: ssl.SSLContext | None = None,
-                 sender_name: str = "") -> None:
+                 sender_name: str = "", data_reply_timeout: float = DATA_REPLY_TIMEOUT_S) -> None:
         if tls not in TLS_MODES:
             raise ConfigurationError("mail: tls must be NONE, STARTTLS or SSL", field="tls")
         if not host or not sender:
@@ -46,6 +72,7 @@ class SmtpMailSender:
         self.username = username
         self._password = password
         self.timeout = timeout
+        self.data_reply_timeout = data_reply_timeout
         self.sender_name = sender_name
         self._context = ssl_context or ssl.create_default_context()
 
@@ -129,8 +156,11 @@ class SmtpMailSender:
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "SSL":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context)
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp: smtplib.SMTP = _SmtpSsl(self.host, self.port, timeout=self.timeout, context=self._context)
+        else:
+            smtp = _Smtp(self.host, self.port, timeout=self.timeout)
+        smtp.data_reply_timeout = max(self.data_reply_timeout, self.timeout)  # type: ignore[attr-defined]
+        return smtp
 
 
 def _decode(value: bytes | str) -> str:

@@ -13,7 +13,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -23,6 +23,10 @@ from esign_core.errors import ConfigurationError, SmsError
 from esign_core.ports.system import SecretBox
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+#: Aliyun keys its send records (QuerySendDetails ``SendDate``) by the China calendar day.
+CHINA = timezone(timedelta(hours=8))
+#: QuerySendDetails answers at most 50 records a page; more pages than this are not read.
+QUERY_PAGES = 10
 API_VERSION = "2017-05-25"
 #: What an operator should do about Aliyun's error codes.
 HINTS: Mapping[str, str] = {
@@ -123,21 +127,59 @@ class AliyunSmsChannel:
         if idempotency_key:
             business["OutId"] = idempotency_key[:64]
         stamp = self._now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if self.signature_version == "v1":
-            status, data = self._send_v1(mobile, business, stamp)
-        else:
-            status, data = self._send_v3(mobile, business, stamp)
+        status, data = self._call("SendSms", mobile, business, stamp)
         code = str(data.get("Code", ""))
         if status == 200 and code == "OK":
             return str(data.get("BizId") or data.get("RequestId") or "")
+        raise self._refusal(status, code, data)
+
+    def already_sent(self, *, mobile: str, idempotency_key: str, since: datetime) -> bool:
+        """Whether Aliyun holds a send record of ``mobile`` carrying this message's OutId, on the
+        China days from ``since`` to now (QuerySendDetails): asked before a message whose earlier
+        attempt ended without an answer is sent again, so that a provider that accepted it and then
+        went silent does not get it twice. SmsError when Aliyun cannot tell (then nothing is sent)."""
+        if not idempotency_key:
+            return False
+        out_id = idempotency_key[:64]
+        first, last = since.astimezone(CHINA).date(), self._now().astimezone(CHINA).date()
+        days = [first + timedelta(days=n) for n in range(max(0, (last - first).days) + 1)][-3:]
+        for day in days:
+            for page in range(1, QUERY_PAGES + 1):
+                business = {"PhoneNumber": mobile, "SendDate": day.strftime("%Y%m%d"), "PageSize": "50",
+                            "CurrentPage": str(page)}
+                stamp = self._now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                status, data = self._call("QuerySendDetails", mobile, business, stamp)
+                code = str(data.get("Code", ""))
+                if status != 200 or code != "OK":
+                    raise self._refusal(status, code, data)
+                box = data.get("SmsSendDetailDTOs")
+                rows = box.get("SmsSendDetailDTO") if isinstance(box, dict) else None
+                rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+                if any(str(r.get("OutId") or "") == out_id for r in rows):
+                    return True
+                try:
+                    total = int(data.get("TotalCount") or 0)
+                except (TypeError, ValueError):
+                    total = 0
+                if page * 50 >= total:
+                    break
+        return False
+
+    def _refusal(self, status: int, code: str, data: Mapping[str, Any]) -> SmsError:
         hint = HINTS.get(code, "")
         message = str(data.get("Message", ""))[:200]
-        raise SmsError(f"aliyun SMS refused the message: {code or 'HTTP ' + str(status)}"
-                       + (f" ({hint})" if hint else "") + (f": {message}" if message and not hint else ""),
-                       provider="aliyun", vendor_code=code, status=status)
+        return SmsError(f"aliyun SMS refused the message: {code or 'HTTP ' + str(status)}"
+                        + (f" ({hint})" if hint else "") + (f": {message}" if message and not hint else ""),
+                        provider="aliyun", vendor_code=code, status=status)
 
-    def _send_v1(self, mobile: str, business: dict[str, str], stamp: str) -> tuple[int, dict[str, Any]]:
-        params = {"AccessKeyId": self.access_key_id, "Action": "SendSms", "Format": "JSON", "RegionId": self.region,
+    def _call(self, action: str, mobile: str, business: dict[str, str], stamp: str) -> tuple[int, dict[str, Any]]:
+        if self.signature_version == "v1":
+            return self._send_v1(mobile, business, stamp, action)
+        return self._send_v3(mobile, business, stamp, action)
+
+    def _send_v1(self, mobile: str, business: dict[str, str], stamp: str,
+                 action: str = "SendSms") -> tuple[int, dict[str, Any]]:
+        params = {"AccessKeyId": self.access_key_id, "Action": action, "Format": "JSON", "RegionId": self.region,
                   "SignatureMethod": "HMAC-SHA1", "SignatureNonce": uuid.uuid4().hex, "SignatureVersion": "1.0",
                   "Timestamp": stamp, "Version": API_VERSION, **business}
         params["Signature"] = v1_signature(params, self._secret, "POST")
@@ -145,12 +187,13 @@ class AliyunSmsChannel:
         return self._http.post(mobile=mobile, content=body,
                                headers={"content-type": "application/x-www-form-urlencoded"})
 
-    def _send_v3(self, mobile: str, business: dict[str, str], stamp: str) -> tuple[int, dict[str, Any]]:
+    def _send_v3(self, mobile: str, business: dict[str, str], stamp: str,
+                 action: str = "SendSms") -> tuple[int, dict[str, Any]]:
         # The parameters go in a form body (covered by x-acs-content-sha256), not in the query
         # string: URLs end up in HTTP client logs, and the mobile number must not.
         body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in business.items()).encode()
         signed = {"host": self._http.host, "content-type": "application/x-www-form-urlencoded",
-                  "x-acs-action": "SendSms", "x-acs-version": API_VERSION, "x-acs-date": stamp,
+                  "x-acs-action": action, "x-acs-version": API_VERSION, "x-acs-date": stamp,
                   "x-acs-signature-nonce": uuid.uuid4().hex, "x-acs-content-sha256": hashlib.sha256(body).hexdigest()}
         auth = v3_authorization(method="POST", query={}, headers=signed, body=body,
                                 key_id=self.access_key_id, secret=self._secret)

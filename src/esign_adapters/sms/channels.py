@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -88,6 +89,15 @@ class SelectingSmsChannel:
     def send(self, *, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str:
         return self.deliver(mobile=mobile, template=template, params=params, idempotency_key=idempotency_key).message_id
 
+    def already_sent(self, *, mobile: str, idempotency_key: str, since: datetime) -> bool | None:
+        """Whether the own provider already has this message (None: it cannot tell, or the
+        platform channel is in use)."""
+        settings, _ = self._current()
+        if settings.channel is SmsChannelMode.PLATFORM:
+            return None
+        lookup = getattr(self.provider(settings), "already_sent", None)
+        return None if lookup is None else bool(lookup(mobile=mobile, idempotency_key=idempotency_key, since=since))
+
     def last_code(self, mobile: str) -> str | None:
         """The development channel's last message for ``mobile`` (tests, demonstrations)."""
         return self.platform_channel.last_code(mobile)  # type: ignore[no-any-return]
@@ -128,6 +138,21 @@ class RecordingSmsChannel:
             raise
         self._record(mobile, idempotency_key, outcome)
         return outcome.message_id
+
+    def already_sent(self, *, mobile: str, template: str, idempotency_key: str, since: datetime) -> bool | None:
+        """Asks the channel whether an earlier attempt of this message reached the provider; when
+        it did, the message is recorded as sent (no second SMS)."""
+        lookup = getattr(self.inner, "already_sent", None)
+        if lookup is None:
+            return None
+        sent = lookup(mobile=mobile, idempotency_key=idempotency_key, since=since)
+        if sent:
+            channel, provider = self.channel_name or "OWN", self.channel_name
+            current = getattr(self.inner, "current_channel", None)
+            if current is not None:
+                channel, provider = current()
+            self._record(mobile, idempotency_key, SmsOutcome(_event_of(template), channel, provider, SmsStatus.SENT))
+        return sent  # type: ignore[no-any-return]
 
     def _record(self, mobile: str, key: str, outcome: SmsOutcome, *, error: str = "") -> None:
         record = SmsRecord(key=key or f"{mobile}:{self.clock.now().isoformat()}", mobile=mobile, event=outcome.event,

@@ -4,11 +4,20 @@ vendor errors into :class:`~esign_core.errors.PortError` subclasses. The seal de
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 
 class SmsChannel(Protocol):
     def send(self, *, mobile: str, template: str, params: dict[str, str], idempotency_key: str) -> str: ...
+
+
+class SmsSendLookup(Protocol):
+    """Optional on an SmsChannel: whether the provider already holds the message with this
+    idempotency key (sent since ``since``); None when it cannot tell. The outbox asks before it
+    sends a message again, so that a provider that accepted it and went silent gets it once."""
+
+    def already_sent(self, *, mobile: str, template: str, idempotency_key: str, since: datetime) -> bool | None: ...
 
 
 class MailSender(Protocol):

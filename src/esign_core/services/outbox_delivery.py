@@ -3,7 +3,9 @@
 
 At-least-once: a message is marked DELIVERED only after its channel accepted it, so a worker that
 dies in between leaves it DELIVERING until its lease expires and another worker sends it again
-with the same idempotency key, which the receiver uses to drop the repeat."""
+with the same idempotency key, which the receiver uses to drop the repeat. An SMS is the
+exception that cannot rely on the receiver: before sending one again, its channel is asked
+whether the provider already holds it (Aliyun: QuerySendDetails by OutId)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,10 @@ class ChannelDispatcher:
         if port is None:
             raise ConfigurationError(f"no {kind.value} channel is configured on this platform", kind=kind.value)
         if kind is MessageKind.SMS:
+            lookup = getattr(self.sms, "already_sent", None) if message.attempts > 1 else None
+            if lookup is not None and lookup(mobile=str(p["mobile"]), template=str(p["template"]),
+                                             idempotency_key=key, since=message.created_at) is True:
+                return  # an earlier attempt reached the provider (its answer was lost): not sent twice
             self.sms.send(mobile=str(p["mobile"]), template=str(p["template"]),  # type: ignore[union-attr]
                           params={str(k): str(v) for k, v in dict(p.get("params") or {}).items()},
                           idempotency_key=key)
