@@ -145,4 +145,4 @@ class NodeLifecycle:
             self.handler = None
         writer = self.platform.__dict__.get("log_writer")
         if writer is not None:
-            writer.flush(5)
+            writer.drain(5)

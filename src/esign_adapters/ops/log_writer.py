@@ -31,6 +31,10 @@ current_actor: contextvars.ContextVar[str] = contextvars.ContextVar("esign_actor
 DROP_WARNING_EVERY = 60.0
 
 
+#: How long :meth:`BatchLogWriter.close` waits for a writer whose last write was refused.
+FAILING_GRACE_S = 0.5
+
+
 class BatchLogWriter:
     """Writes entries through ``sink`` (``SqlSystemLog.write_many``) from a daemon thread."""
 
@@ -52,6 +56,7 @@ class BatchLogWriter:
         self._idle = threading.Event()
         self._idle.set()
         self._stop = threading.Event()
+        self._failing = False  # the last write was refused (the database is down, or not set up yet)
         self._thread: threading.Thread | None = None
         if start:
             self.start()
@@ -121,6 +126,7 @@ class BatchLogWriter:
             except Exception as exc:  # noqa: BLE001 - the writer must outlive a database outage
                 with self._lock:
                     self.failures += 1
+                self._failing = True
                 backoff = min(self.max_backoff, backoff * 2 or 0.5)
                 log.warning("writing %d system log entries failed (%s); retrying in %.1f s", len(entries),
                             type(exc).__name__, backoff)
@@ -128,6 +134,7 @@ class BatchLogWriter:
                     return
                 continue
             backoff = 0.0
+            self._failing = False
             with self._lock:
                 self.written += len(entries)
                 self._pending = []
@@ -141,11 +148,24 @@ class BatchLogWriter:
             time.sleep(0.02)
         return False
 
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Like :meth:`flush`, but gives up after :data:`FAILING_GRACE_S` while the database
+        refuses the writes (a shutdown does not wait for an outage to end). True when all is written."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.flush(0.1):
+                return True
+            if self._failing and time.monotonic() - start >= FAILING_GRACE_S:
+                return False
+        return False
+
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued (up to ``timeout``), then stop the thread."""
+        """Write what is queued (up to ``timeout``; while the database refuses the writes, only
+        briefly: waiting for an outage to end would hold the process's shutdown), then stop the
+        thread."""
         if self._thread is None:
             return
-        self.flush(timeout)
+        self.drain(timeout)
         self._stop.set()
         self._thread.join(timeout)
         self._thread = None
