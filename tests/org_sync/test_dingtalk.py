@@ -142,6 +142,7 @@ def test_a_rate_limit_is_waited_out_a_few_times_then_reported(dingtalk, tokens) 
 
 def test_secrets_never_reach_repr_or_logs(dingtalk, tokens, caplog) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an earlier `esign worker` in this process quietens it
     d = _directory(dingtalk, tokens)
     d.department_count()
     dingtalk.expire_tokens()

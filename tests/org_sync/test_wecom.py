@@ -122,6 +122,7 @@ def test_server_errors_timeouts_and_rate_limits_are_org_directory_errors(wecom, 
 
 def test_the_secret_and_tokens_stay_out_of_logs_and_repr(wecom, tokens, caplog) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an earlier `esign worker` in this process quietens it
     d = _directory(wecom, tokens)
     d.department_count()
     assert "corpsecret=***" in caplog.text  # httpx logged the gettoken URL, masked
