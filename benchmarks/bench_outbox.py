@@ -26,6 +26,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks._postgres import bench_database
+
 SINK = r'''
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,24 +43,6 @@ print(s.server_address[1], flush=True); s.serve_forever()
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/esign_bench_outbox"
 N = {1: 600, 4: 1200}
 
-
-def _database(url: str) -> sa.engine.Engine | str:
-    from esign_adapters.db.engine import make_engine
-    from esign_adapters.db.migrate import upgrade
-
-    target = sa.engine.make_url(url)
-    try:
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                {"n": target.database}).first():
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
-        engine = make_engine(url)
-        upgrade(engine)
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL not usable at {target.host}:{target.port}: {type(exc).__name__}: {exc}"
-    return engine
 
 
 def _empty(engine: sa.engine.Engine) -> None:
@@ -152,7 +136,7 @@ def run() -> None:
     from esign_adapters.outbox.webhook import new_secret
 
     db_url = os.environ.get("ESIGN_BENCH_POSTGRES_URL", DEFAULT_URL)
-    engine = _database(db_url)
+    engine = bench_database(db_url)
     if isinstance(engine, str):
         print(f"not run: {engine}")
         return

@@ -40,6 +40,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from benchmarks._postgres import bench_database
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/esign_bench_statistics"
 N = int(os.environ.get("ESIGN_BENCH_STATISTICS_CONTRACTS", "1000000"))
 REPEAT = int(os.environ.get("ESIGN_BENCH_STATISTICS_REPEAT", "8"))
@@ -51,24 +53,10 @@ TARGET_MS = 300.0
 
 
 def _database(url: str) -> sa.engine.Engine | str:
-    from esign_adapters.db.engine import make_engine
-    from esign_adapters.db.migrate import upgrade
-
     target = sa.engine.make_url(url)
     if target.database in ("test", "postgres"):
         return f"refusing to load bench data into the {target.database!r} database"
-    try:
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                {"n": target.database}).first():
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
-        engine = make_engine(url)
-        upgrade(engine)
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL not usable at {target.host}:{target.port}: {type(exc).__name__}: {exc}"
-    return engine
+    return bench_database(url)
 
 
 LOAD = [
